@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { Secret } from './secret';
+
+/**
+ * Configuration: read from the environment once, validated, typed and frozen. This is the only module
+ * that reads process.env; everything else receives a Config.
+ */
+export type UpstreamMode = 'buffered' | 'streaming';
+export type MediaKind = 'image' | 'video' | 'audio';
+
+export interface Config {
+  readonly heygenApiKey: Secret;
+  readonly heygenUploadUrl: string;
+  readonly port: number;
+  readonly host: string | undefined;
+  readonly maxBytes: Readonly<Record<MediaKind, number>>;
+  readonly upstreamMode: UpstreamMode;
+  readonly upstreamTimeoutMs: number;
+  readonly logLevel: string;
+  readonly allowedOrigins: readonly string[] | undefined;
+  readonly rateLimitMax: number;
+  readonly rateLimitWindowMs: number;
+  readonly trustProxy: boolean | number | string;
+  readonly redisUrl: string | undefined;
+  readonly maxConcurrentUploads: number;
+  readonly shutdownGraceMs: number;
+  readonly uploadTokenSecret: Secret | undefined;
+  readonly clientIdleTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly tmpDir: string | undefined;
+}
+
+export const MIB = 1024 * 1024;
+const DEFAULT_MAX_BYTES = 32 * MIB;
+
+const positiveInt = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .positive(`${name} must be greater than 0`);
+
+const nonNegativeInt = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .nonnegative(`${name} must be 0 or more`);
+
+const httpUrl = (name: string) =>
+  z
+    .string()
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      message: `${name} must be an http(s) URL`,
+    });
+
+/** TRUST_PROXY takes what Express's "trust proxy" setting takes: true/false, a hop count, or addresses. */
+const trustProxySetting = z
+  .string()
+  .trim()
+  .min(1, 'TRUST_PROXY must not be empty')
+  .transform((value): boolean | number | string => {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value;
+  });
+
+const originList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin.length > 0),
+  )
+  .refine((origins) => origins.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin), {
+    message: 'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com',
+  });
+
+// The key's own value is never part of any message: only whether it is there and usable.
+const apiKey = z
+  .string({ error: 'HEYGEN_API_KEY is required (your HeyGen API key)' })
+  .trim()
+  .min(1, 'HEYGEN_API_KEY is required (your HeyGen API key)')
+  .refine((value) => !/\s/.test(value), { message: 'HEYGEN_API_KEY must not contain whitespace' });
+
+const environmentSchema = z.object({
+  HEYGEN_API_KEY: apiKey,
+  HEYGEN_UPLOAD_URL: httpUrl('HEYGEN_UPLOAD_URL').default('https://upload.heygen.com/v1/asset'),
+  PORT: z.coerce
+    .number({ error: 'PORT must be a port number' })
+    .int('PORT must be a port number')
+    .min(0, 'PORT must be between 0 and 65535')
+    .max(65535, 'PORT must be between 0 and 65535')
+    .default(3000),
+  HOST: z.string().trim().min(1, 'HOST must not be empty').optional(),
+  MAX_IMAGE_BYTES: positiveInt('MAX_IMAGE_BYTES').default(DEFAULT_MAX_BYTES),
+  MAX_VIDEO_BYTES: positiveInt('MAX_VIDEO_BYTES').default(DEFAULT_MAX_BYTES),
+  MAX_AUDIO_BYTES: positiveInt('MAX_AUDIO_BYTES').default(DEFAULT_MAX_BYTES),
+  UPSTREAM_MODE: z
+    .enum(['buffered', 'streaming'], { error: 'UPSTREAM_MODE must be "buffered" or "streaming"' })
+    .default('buffered'),
+  UPSTREAM_TIMEOUT_MS: positiveInt('UPSTREAM_TIMEOUT_MS').default(60_000),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  ALLOWED_ORIGINS: originList.optional(),
+  RATE_LIMIT_MAX: positiveInt('RATE_LIMIT_MAX').default(30),
+  RATE_LIMIT_WINDOW_MS: positiveInt('RATE_LIMIT_WINDOW_MS').default(60_000),
+  TRUST_PROXY: trustProxySetting.default(false),
+  REDIS_URL: z
+    .string()
+    .refine((value) => URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol), {
+      message: 'REDIS_URL must be a redis:// or rediss:// URL',
+    })
+    .optional(),
+  MAX_CONCURRENT_UPLOADS: positiveInt('MAX_CONCURRENT_UPLOADS').default(64),
+  SHUTDOWN_GRACE_MS: nonNegativeInt('SHUTDOWN_GRACE_MS').default(25_000),
+  UPLOAD_TOKEN_SECRET: z.string().min(32, 'UPLOAD_TOKEN_SECRET must be at least 32 characters').optional(),
+  CLIENT_IDLE_TIMEOUT_MS: positiveInt('CLIENT_IDLE_TIMEOUT_MS').default(30_000),
+  HEADERS_TIMEOUT_MS: positiveInt('HEADERS_TIMEOUT_MS').default(15_000),
+  REQUEST_TIMEOUT_MS: nonNegativeInt('REQUEST_TIMEOUT_MS').default(600_000),
+  TMPDIR: z.string().min(1).optional(),
+});
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Builds the Config from `source` (the process environment by default). `defaults` fill in variables
+ * the source leaves unset or empty; the dev launcher uses them to point at the stand-in upstream.
+ * Throws ConfigError with one message per bad variable.
+ */
+export function loadConfig(source: Environment = process.env, defaults: Environment = {}): Config {
+  const merged: Record<string, string | undefined> = { ...defaults };
+  for (const [name, value] of Object.entries(source)) {
+    // An empty variable (FOO= in a .env file) means "not set", as it does for most tools.
+    if (value !== undefined && value !== '') merged[name] = value;
+  }
+  const parsed = environmentSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = issue.path.join('.');
+      return issue.message.startsWith(variable) ? issue.message : `${variable}: ${issue.message}`;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const env = parsed.data;
+  return Object.freeze({
+    heygenApiKey: new Secret(env.HEYGEN_API_KEY),
+    heygenUploadUrl: env.HEYGEN_UPLOAD_URL,
+    port: env.PORT,
+    host: env.HOST,
+    maxBytes: Object.freeze({ image: env.MAX_IMAGE_BYTES, video: env.MAX_VIDEO_BYTES, audio: env.MAX_AUDIO_BYTES }),
+    upstreamMode: env.UPSTREAM_MODE,
+    upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    logLevel: env.LOG_LEVEL,
+    allowedOrigins: env.ALLOWED_ORIGINS ? Object.freeze([...env.ALLOWED_ORIGINS]) : undefined,
+    rateLimitMax: env.RATE_LIMIT_MAX,
+    rateLimitWindowMs: env.RATE_LIMIT_WINDOW_MS,
+    trustProxy: env.TRUST_PROXY,
+    redisUrl: env.REDIS_URL,
+    maxConcurrentUploads: env.MAX_CONCURRENT_UPLOADS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    uploadTokenSecret: env.UPLOAD_TOKEN_SECRET === undefined ? undefined : new Secret(env.UPLOAD_TOKEN_SECRET),
+    clientIdleTimeoutMs: env.CLIENT_IDLE_TIMEOUT_MS,
+    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    tmpDir: env.TMPDIR,
+  });
+}
