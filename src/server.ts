@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AppDependencies, createApp, createDependencies } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
-import { preloadMediaTypeDetection } from './upload/detect-media-type';
 
 /** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -16,7 +15,6 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, deps: AppDependencies = createDependencies(config)): Promise<RunningServer> {
-  await preloadMediaTypeDetection();
   const app = createApp(config, deps);
   const server = http.createServer(app);
   server.headersTimeout = config.headersTimeoutMs;

@@ -186,7 +186,13 @@ export async function startStandInHeygen(options: StandInOptions): Promise<Stand
         return 200;
       }
       case 'unauthorized':
-        return sendJson(res, 401, { code: 400112, data: null, msg: null, message: 'Unauthorized' });
+        // Echoes the key it was given, as careless upstreams do, to prove the proxy never passes it on.
+        return sendJson(res, 401, {
+          code: 400112,
+          data: null,
+          msg: null,
+          message: `Unauthorized: key ${String(req.headers['x-api-key'])} is not valid`,
+        });
       default:
         break;
     }

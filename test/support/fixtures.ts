@@ -1,0 +1,40 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The shared media fixtures: real files of each allowed type, beside the repository in ../shared. */
+export const FIXTURES_DIR = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
+
+export interface Fixture {
+  readonly name: string;
+  readonly mediaType: string;
+  readonly kind: 'image' | 'video' | 'audio';
+  readonly bytes: Buffer;
+}
+
+function load(name: string, mediaType: string, kind: Fixture['kind']): Fixture {
+  return { name, mediaType, kind, bytes: readFileSync(join(FIXTURES_DIR, name)) };
+}
+
+export const FIXTURES: readonly Fixture[] = [
+  load('sample.png', 'image/png', 'image'),
+  load('sample.jpg', 'image/jpeg', 'image'),
+  load('sample.mp4', 'video/mp4', 'video'),
+  load('sample.webm', 'video/webm', 'video'),
+  load('sample.mp3', 'audio/mpeg', 'audio'),
+];
+
+export function fixture(name: string): Fixture {
+  const found = FIXTURES.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no fixture ${name}`);
+  return found;
+}
+
+/** A valid-looking file of `size` bytes: a real file's header, then random bytes. */
+export function paddedFile(base: Fixture, size: number): Buffer {
+  return Buffer.concat([base.bytes, randomBytes(Math.max(0, size - base.bytes.length))]).subarray(0, size);
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,50 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+  readonly json: unknown;
+}
+
+/** Reads a whole response. */
+export function readResponse(res: http.IncomingMessage): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.once('error', reject);
+    res.once('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+    });
+  });
+}
+
+/** A POST with a body sent in one piece; the request's Content-Length is the body's unless given. */
+export function post(url: string, body: Buffer, headers: http.OutgoingHttpHeaders): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { 'Content-Length': body.length, ...headers } }, (res) => {
+      readResponse(res).then(resolve, reject);
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+/** Opens a POST and hands back the request, to send the body piece by piece or abort midway. */
+export function openPost(url: string, headers: http.OutgoingHttpHeaders) {
+  const req = http.request(url, { method: 'POST', headers });
+  const response = new Promise<RawResponse>((resolve, reject) => {
+    req.once('response', (res) => readResponse(res).then(resolve, reject));
+    req.once('error', reject);
+  });
+  // A test that aborts on purpose need not handle the resulting rejection.
+  response.catch(() => undefined);
+  return { req, response };
+}

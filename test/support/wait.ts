@@ -1,0 +1,46 @@
+import { watch } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import type { EventEmitter } from 'node:events';
+
+/** Resolves with the first event `name` whose payload passes `accept`; fails after `timeoutMs`. */
+export function nextEvent<T>(emitter: EventEmitter, name: string, accept: (value: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(name, onEvent);
+      reject(new Error(`no '${name}' event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onEvent = (value: T): void => {
+      if (!accept(value)) return;
+      clearTimeout(timer);
+      emitter.off(name, onEvent);
+      resolve(value);
+    };
+    emitter.on(name, onEvent);
+  });
+}
+
+/**
+ * Resolves once `predicate(entries of dir)` holds, re-checking whenever the directory changes
+ * (fs.watch), so tests wait on the file system's own events rather than on sleeps.
+ */
+export async function waitForDirectory(dir: string, predicate: (entries: string[]) => boolean, timeoutMs = 10_000): Promise<string[]> {
+  const watcher = watch(dir);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const entries = await readdir(dir);
+      if (predicate(entries)) return entries;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`directory ${dir} never matched; it holds ${entries.join(', ') || 'nothing'}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        watcher.once('change', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  } finally {
+    watcher.close();
+  }
+}
