@@ -41,7 +41,9 @@ export function post(url: string, body: Buffer, headers: http.OutgoingHttpHeader
 export function openPost(url: string, headers: http.OutgoingHttpHeaders) {
   const req = http.request(url, { method: 'POST', headers });
   const response = new Promise<RawResponse>((resolve, reject) => {
-    req.once('response', (res) => readResponse(res).then(resolve, reject));
+    req.once('response', (res) => {
+      readResponse(res).then(resolve, reject);
+    });
     req.once('error', reject);
   });
   // A test that aborts on purpose need not handle the resulting rejection.
