@@ -33,6 +33,10 @@ export const MODELS: Readonly<Record<string, ModelClass>> = {
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
 };
 
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Parses every YAML document of a text; throws on the first syntax error, naming the source. */
 export function parseYamlDocuments(text: string, source: string): Record<string, unknown>[] {
   return parseAllDocuments(text).flatMap((doc, index) => {
@@ -41,10 +45,8 @@ export function parseYamlDocuments(text: string, source: string): Record<string,
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return [];
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      throw new Error(`${source}, document ${index + 1}: not a mapping`);
-    }
-    return [value as Record<string, unknown>];
+    if (!isMapping(value)) throw new Error(`${source}, document ${index + 1}: not a mapping`);
+    return [value];
   });
 }
 
