@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # awk programs in single quotes are meant to reach awk as they are
 # Container smoke test: build the image from the Dockerfile, run it the way Kubernetes runs it
 # (read-only root filesystem with a tmpfs at /tmp, no capabilities, no privilege escalation, the
 # image's own user), upload real files through it to the stand-in HeyGen upstream, and stop it with
@@ -108,17 +109,23 @@ if [[ -n "$NPM_USERCONFIG" && -f "$NPM_USERCONFIG" ]] && grep -q -E '_auth(Token
   info "npm credentials from $NPM_USERCONFIG go in as a build secret"
 fi
 
+# The image this tag named before, removed once replaced, so repeated runs do not fill the disk.
+PREVIOUS_IMAGE_ID="$(engine image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
 if [[ $ENGINE == podman ]]; then
   step "base image (local stand-in for node:24-bookworm-slim; reused when present)"
   scripts/build-base-image.sh
   step "building $IMAGE with buildah"
-  buildah bud --isolation chroot --pull=never --format docker --layers \
+  # No layer cache: every run builds from the Dockerfile as it is, and leaves no intermediate images.
+  buildah bud --isolation chroot --pull=never --format docker \
     ${BUILD_ARGS[@]+"${BUILD_ARGS[@]}"} -t "$IMAGE" . >"$WORK/build.log" 2>&1 ||
     { tail -n 60 "$WORK/build.log" >&2; fail "image build"; }
 else
   step "building $IMAGE with docker"
   docker build ${BUILD_ARGS[@]+"${BUILD_ARGS[@]}"} -t "$IMAGE" . >"$WORK/build.log" 2>&1 ||
     { tail -n 60 "$WORK/build.log" >&2; fail "image build"; }
+fi
+if [[ -n "$PREVIOUS_IMAGE_ID" && "$PREVIOUS_IMAGE_ID" != "$(engine image inspect --format '{{.Id}}' "$IMAGE")" ]]; then
+  engine rmi "$PREVIOUS_IMAGE_ID" >/dev/null 2>&1 || true
 fi
 info "built in $((SECONDS - STARTED))s since start; size: $(engine image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')"
 
@@ -172,6 +179,7 @@ wait_until 60 "the stand-in upstream to listen" standin_listening
 info "stand-in upstream on 127.0.0.1:$UPSTREAM_PORT"
 
 step "running $IMAGE as Kubernetes would (read-only root, tmpfs /tmp, no capabilities)"
+# shellcheck disable=SC2054 # the commas are tmpfs mount options
 RUN_FLAGS=(
   -d --name "$NAME" --network=host
   --read-only --tmpfs /tmp:rw,size=256m,mode=1777
