@@ -11,6 +11,7 @@ import {
   validateObject,
   yamlFilesInK8sDir,
 } from './support/k8s';
+import { createUnknownFieldCheck } from './support/unknown-fields';
 
 const NAMESPACE = 'heygen-upload-proxy';
 
@@ -63,6 +64,30 @@ describe('k8s manifests', () => {
     const broken = structuredClone(deployment!.object) as { spec: { replicas: unknown } };
     broken.spec.replicas = 'two';
     expect(() => validateObject(broken as unknown as Record<string, unknown>)).toThrow(/replicas/);
+  });
+
+  describe('unknown fields (typos the API server would drop or refuse)', () => {
+    const unknownFields = createUnknownFieldCheck();
+
+    it.each(loadManifests().map(({ file, object }) => [`${file}: ${typeKey(object)} ${nameOf(object)}`, object] as const))(
+      'has only fields its kind defines: %s',
+      (_label, object) => {
+        expect(unknownFields(object)).toEqual([]);
+      },
+    );
+
+    it('finds a misspelt field deep in a pod spec (the check is really checking)', () => {
+      const [deployment] = loadManifests().filter((m) => m.object.kind === 'Deployment');
+      const broken = structuredClone(deployment!.object) as {
+        spec: { template: { spec: { containers: Record<string, unknown>[] } } };
+      };
+      const container = broken.spec.template.spec.containers[0]!;
+      container.readinessProbes = container.readinessProbe;
+      delete container.readinessProbe;
+      expect(unknownFields(broken as unknown as Record<string, unknown>)).toEqual([
+        'Deployment.spec.template.spec.containers[0].readinessProbes',
+      ]);
+    });
   });
 
   it('declares no two objects with the same kind and name', () => {
