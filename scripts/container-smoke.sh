@@ -178,6 +178,7 @@ standin_listening() {
 wait_until 60 "the stand-in upstream to listen" standin_listening
 info "stand-in upstream on 127.0.0.1:$UPSTREAM_PORT"
 
+ORIGIN="https://app.example.com"
 step "running $IMAGE as Kubernetes would (read-only root, tmpfs /tmp, no capabilities)"
 # shellcheck disable=SC2054 # the commas are tmpfs mount options
 RUN_FLAGS=(
@@ -186,6 +187,8 @@ RUN_FLAGS=(
   --cap-drop=ALL --security-opt=no-new-privileges
   -e HEYGEN_API_KEY -e "HEYGEN_UPLOAD_URL=http://127.0.0.1:$UPSTREAM_PORT/v1/asset"
   -e "PORT=$SERVICE_PORT" -e HOST=127.0.0.1 -e TMPDIR=/tmp
+  # As in k8s/configmap.yaml; the uploads below come from this origin, as a browser's would.
+  -e "ALLOWED_ORIGINS=$ORIGIN"
 )
 if [[ $ENGINE == podman ]]; then
   RUN_FLAGS+=(--health-interval=disable) # no systemd timers here; the check is run by hand below
@@ -214,6 +217,9 @@ PID1_CMD="$(engine exec "$NAME" cat /proc/1/cmdline | tr '\0' ' ')"
 [[ "$PID1_CMD" == node\ * ]] || fail "PID 1 is '$PID1_CMD', not node: SIGTERM would not reach the service"
 info "uid $CONTAINER_UID; PID 1 is '$PID1_CMD' with uids $PID1_UIDS"
 
+# k8s/deployment.yaml's preStop hook runs `sleep` inside this image.
+engine exec "$NAME" sleep 0 || fail "the image has no sleep binary for the Deployment's preStop hook"
+
 step "the image's HEALTHCHECK passes"
 if [[ $ENGINE == podman ]]; then
   HEALTH="$(engine healthcheck run "$NAME" 2>&1)" || fail "healthcheck: $HEALTH"
@@ -235,7 +241,7 @@ BIG_MP4="$WORK/large.mp4"
 } >"$BIG_MP4"
 upload() { # file content-type
   local status
-  status="$(curl -sS -o "$WORK/body.json" -w '%{http_code}' \
+  status="$(curl -sS -o "$WORK/body.json" -w '%{http_code}' -H "Origin: $ORIGIN" \
     -F "file=@$1;type=$2" "$BASE_URL/v1/asset")" || fail "POST /v1/asset with $(basename "$1"): curl failed"
   [[ "$status" == 201 ]] || fail "POST /v1/asset with $(basename "$1") answered $status: $(head -c 500 "$WORK/body.json")"
   node -e '
