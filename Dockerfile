@@ -13,10 +13,6 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app
-# Reading the lockfile only: `npm ci` is the install we want. Some registry mirrors hold only some
-# platforms' optional packages (a lockfile then looks "out of sync" to npm ci although every package
-# this platform needs is there); `npm install --no-save` then installs the same locked versions
-# without rewriting the lockfile.
 ENV npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 COPY package.json package-lock.json ./
 
@@ -25,6 +21,10 @@ ARG NPM_CONFIG_REGISTRY
 ARG HTTP_PROXY
 ARG HTTPS_PROXY
 ARG NO_PROXY
+# `npm ci` is the install we want. Some registry mirrors serve only some platforms' optional packages
+# (ours lacks the non-linux bindings of jest's resolver); npm ci then calls the lockfile out of sync
+# although everything this platform needs is there, and `npm install --no-save` installs the same
+# locked versions without rewriting the lockfile.
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
     npm ci || npm install --no-save
 COPY tsconfig.json tsconfig.build.json ./
