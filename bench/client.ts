@@ -70,6 +70,8 @@ export function upload(port: number, fixture: Fixture, multipart: boolean): Prom
       },
     );
     request.on('error', reject);
+    // A hung server must fail the upload, not hang the run: no byte either way for 30 s ends it.
+    request.setTimeout(30_000, () => request.destroy(new Error('no progress for 30 s')));
     if (frame) request.write(frame.preamble);
     const file = fs.createReadStream(fixture.path, { highWaterMark: 64 * 1024 });
     file.on('error', reject);

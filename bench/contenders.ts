@@ -14,7 +14,8 @@ export interface Contender {
 }
 
 export interface Layout {
-  readonly root: string;
+  /** The checkout whose dist/server.js is the project contender. */
+  readonly project: string;
   /** Where bench/**\/*.ts was compiled to; the servers run as plain node, without a TS loader in them. */
   readonly buildDir: string;
   readonly logDir: string;
@@ -34,7 +35,7 @@ const PROJECT_ENV = {
   LOG_LEVEL: 'info',
 };
 
-export function contenders(layout: Layout, projectUnavailable: string | undefined): readonly Contender[] {
+export function contenders(projectUnavailable: string | undefined): readonly Contender[] {
   return [
     { id: 'direct', label: 'direct (raw file to the sink)', multipart: false },
     { id: 'stream-relay', label: 'minimal streaming relay (busboy → http.request)', multipart: true },
@@ -89,7 +90,7 @@ export async function startContender(
   return startServer({
     name: contender.id,
     command: process.execPath,
-    args: [path.join(layout.root, 'dist', 'server.js')],
+    args: [path.join(layout.project, 'dist', 'server.js')],
     env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
     port,
     logFile,
@@ -97,8 +98,8 @@ export async function startContender(
 }
 
 /** Why the project contenders must be skipped, or undefined when dist/server.js is there to run. */
-export function projectUnavailable(root: string, buildFailure: string | undefined): string | undefined {
+export function projectUnavailable(project: string, buildFailure: string | undefined): string | undefined {
   if (buildFailure !== undefined) return `not built: ${buildFailure}`;
-  if (!fs.existsSync(path.join(root, 'dist', 'server.js'))) return 'not built: dist/server.js does not exist yet';
+  if (!fs.existsSync(path.join(project, 'dist', 'server.js'))) return 'not built: dist/server.js does not exist yet';
   return undefined;
 }

@@ -7,6 +7,8 @@ export interface Options {
   /** Where the Markdown table goes; BENCHMARKS.md only for a full run of every scenario. */
   readonly out: string | undefined;
   readonly build: boolean;
+  /** The checkout whose dist/server.js is benchmarked; the repository itself unless --project. */
+  readonly project: string | undefined;
   readonly sizes: Sizes;
 }
 
@@ -39,7 +41,8 @@ export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCE
   --reps N     repetitions per scenario and contender (default 3, smoke 1)
   --only LIST  comma-separated scenarios to run; a partial run writes to bench/results/, not BENCHMARKS.md
   --out FILE   write the table here instead
-  --no-build   do not run the project's build first (use the dist/ that is there)`;
+  --no-build   do not run the project's build first (use the dist/ that is there)
+  --project DIR  benchmark the project checkout in DIR (e.g. another worktree) instead of this one`;
 
 export function parseOptions(argv: readonly string[]): Options {
   let smoke = false;
@@ -47,6 +50,7 @@ export function parseOptions(argv: readonly string[]): Options {
   let only: ScenarioId[] = [...SCENARIO_IDS];
   let out: string | undefined;
   let build = true;
+  let project: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const value = (): string => {
@@ -66,8 +70,9 @@ export function parseOptions(argv: readonly string[]): Options {
       if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
       only = SCENARIO_IDS.filter((id) => wanted.includes(id));
     } else if (arg === '--out') out = value();
+    else if (arg === '--project') project = value();
     else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  return { smoke, reps: reps ?? (smoke ? 1 : 3), only, out, build, sizes: smoke ? SMOKE : FULL };
+  return { smoke, reps: reps ?? (smoke ? 1 : 3), only, out, build, project, sizes: smoke ? SMOKE : FULL };
 }

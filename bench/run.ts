@@ -18,11 +18,11 @@ function progress(line: string): void {
 }
 
 /** Builds the project the way `npm run build` does; a failure skips the project, it does not stop the run. */
-function buildProject(): string | undefined {
-  if (!fs.existsSync(path.join(ROOT, 'src', 'server.ts'))) return 'src/server.ts does not exist yet';
-  progress('building the project (tsc -p tsconfig.build.json)');
+function buildProject(project: string): string | undefined {
+  if (!fs.existsSync(path.join(project, 'src', 'server.ts'))) return 'src/server.ts does not exist yet';
+  progress(`building the project in ${project} (tsc -p tsconfig.build.json)`);
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: project, encoding: 'utf8' });
   if (build.status === 0) return undefined;
   return `the build failed: ${(build.stdout + build.stderr).trim().split('\n')[0] ?? ''}`;
 }
@@ -107,8 +107,9 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   if (!canMeasureMemory()) notes.push('This OS has no /proc/PID/clear_refs: peak RSS is each process’s lifetime peak.');
 
-  const buildFailure = options.build ? buildProject() : undefined;
-  const unavailable = projectUnavailable(ROOT, buildFailure);
+  const project = path.resolve(options.project ?? ROOT);
+  const buildFailure = options.build ? buildProject(project) : undefined;
+  const unavailable = projectUnavailable(project, buildFailure);
   if (unavailable !== undefined) {
     progress(`project contenders skipped: ${unavailable}`);
     notes.push(`Project contenders skipped: ${unavailable}.`);
@@ -116,10 +117,10 @@ async function main(): Promise<number> {
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-proxy-bench-'));
   onExit(() => fs.rmSync(work, { recursive: true, force: true }));
-  const layout: Layout = { root: ROOT, buildDir: __dirname, logDir: path.join(work, 'logs') };
+  const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs') };
   fs.mkdirSync(layout.logDir);
   const fixtures = makeFixtures(options, work);
-  const lineup = contenders(layout, unavailable);
+  const lineup = contenders(unavailable);
   const sink = await startSink(layout);
 
   const results: ScenarioResult[] = [];
