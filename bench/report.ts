@@ -31,6 +31,8 @@ export interface RunInfo {
 
 const MB = 1_000_000;
 
+type NumericField = 'ms' | 'rss' | 'cpu' | 'rps' | 'p50' | 'p99';
+
 export function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
@@ -38,11 +40,11 @@ export function median(values: readonly number[]): number | undefined {
   return sorted.length % 2 === 1 ? sorted[middle] : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-function pick(result: ContenderResult | undefined, key: 'ms' | 'rss' | 'rps' | 'p50' | 'p99'): number[] {
+function pick(result: ContenderResult | undefined, key: NumericField): number[] {
   return (result?.samples ?? []).map((sample) => sample[key]).filter((value): value is number => value !== undefined);
 }
 
-function medianOf(result: ContenderResult | undefined, key: 'ms' | 'rss' | 'rps' | 'p50' | 'p99'): number | undefined {
+function medianOf(result: ContenderResult | undefined, key: NumericField): number | undefined {
   return median(pick(result, key));
 }
 
@@ -74,31 +76,37 @@ function scenarioTable(scenario: ScenarioResult): string[] {
     'ms',
   );
   if (scenario.id === 'small') {
-    const lines = ['| contender | req/s | p50 latency | p99 latency | errors | peak RSS median (max) |', '|---|---:|---:|---:|---:|---:|'];
+    const lines = [
+      '| contender | req/s | p50 latency | p99 latency | errors | peak RSS median (max) | server CPU |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    ];
     for (const result of scenario.contenders) {
       const why = absent(result);
       if (why !== undefined) {
-        lines.push(`| ${result.label} | ${why} | | | | |`);
+        lines.push(`| ${result.label} | ${why} | | | | | |`);
         continue;
       }
       const failed = result.samples.reduce((sum, sample) => sum + sample.failed, 0);
       lines.push(
-        `| ${result.label} | ${fixed(medianOf(result, 'rps'))} | ${fixed(medianOf(result, 'p50'))} ms | ${fixed(medianOf(result, 'p99'))} ms | ${failed} | ${rssCell(result)} |`,
+        `| ${result.label} | ${fixed(medianOf(result, 'rps'))} | ${fixed(medianOf(result, 'p50'))} ms | ${fixed(medianOf(result, 'p99'))} ms | ${failed} | ${rssCell(result)} | ${cpuCell(result)} |`,
       );
     }
     return lines;
   }
   const timeHeader = scenario.id === 'concurrent' ? 'wall time' : 'time';
-  const lines = [`| contender | ${timeHeader} (median) | × direct | peak RSS median (max) | succeeded |`, '|---|---:|---:|---:|---:|'];
+  const lines = [
+    `| contender | ${timeHeader} (median) | × direct | peak RSS median (max) | server CPU | succeeded |`,
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   for (const result of scenario.contenders) {
     const why = absent(result);
     if (why !== undefined) {
-      lines.push(`| ${result.label} | ${why} | | | |`);
+      lines.push(`| ${result.label} | ${why} | | | | |`);
       continue;
     }
     const time = medianOf(result, 'ms');
     const ratio = time !== undefined && direct !== undefined ? `${(time / direct).toFixed(2)}×` : '—';
-    lines.push(`| ${result.label} | ${seconds(time)} | ${ratio} | ${rssCell(result)} | ${succeeded(result)} |`);
+    lines.push(`| ${result.label} | ${seconds(time)} | ${ratio} | ${rssCell(result)} | ${cpuCell(result)} | ${succeeded(result)} |`);
   }
   return lines;
 }
@@ -106,6 +114,11 @@ function scenarioTable(scenario: ScenarioResult): string[] {
 function rssCell(result: ContenderResult): string {
   if (result.id === 'direct') return '— (no server)';
   return `${megabytes(medianOf(result, 'rss'))} (${megabytes(maxOf(result, 'rss'))})`;
+}
+
+function cpuCell(result: ContenderResult): string {
+  const cpu = medianOf(result, 'cpu');
+  return result.id === 'direct' || cpu === undefined ? '—' : `${cpu.toFixed(2)} s`;
 }
 
 interface Verdict {
@@ -195,7 +208,8 @@ export function renderReport(info: RunInfo, results: readonly ScenarioResult[], 
     `Method: ${info.reps} repetition(s) per scenario, contenders alternating (A B C … A B C …) so drift hits all alike; ` +
       'each cell is the median of the repetitions. Every scenario starts fresh server processes and warms each up; ' +
       'peak RSS is the server process’s own VmHWM (/proc/PID/status), reset through /proc/PID/clear_refs before each ' +
-      'repetition; memory targets are judged on the worst repetition. MB = 10⁶ bytes. Uploads are real files ' +
+      'repetition; memory targets are judged on the worst repetition. MB = 10⁶ bytes. Server CPU is the ' +
+      'user + system time the server process used during the repetition (/proc/PID/stat). Uploads are real files ' +
       '(an MP4 header padded with random bytes, an ~80 KB noise PNG) streamed by a node:http client with exact Content-Length.',
     '',
     ...notes.map((note) => `> ${note}`),

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Contender, type Layout, contenders, projectUnavailable, startContender, startSink } from './contenders';
 import { makePng, makeVideo } from './fixtures';
-import { canMeasureMemory, peakRss, resetPeakRss } from './memory';
+import { canMeasureMemory, cpuSeconds, peakRss, resetPeakRss } from './proc-stats';
 import { type Options, parseOptions } from './options';
 import { installExitHandlers, onExit, type ServerProcess, stopServer } from './processes';
 import { type ContenderResult, renderReport, type ScenarioResult } from './report';
@@ -75,13 +75,17 @@ async function runScenario(
     for (let rep = 1; rep <= reps; rep += 1) {
       for (const { contender, result, server } of live) {
         if (server) resetPeakRss(server.pid);
+        const cpuBefore = server ? cpuSeconds(server.pid) : undefined;
         const sample = await scenario.measure({ port: server?.port ?? sinkPort, multipart: contender.multipart });
         const rss = server ? peakRss(server.pid) : undefined;
-        result.samples.push({ ...sample, rss });
+        const cpuAfter = server ? cpuSeconds(server.pid) : undefined;
+        const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+        result.samples.push({ ...sample, rss, cpu });
         const shown = [
           sample.ms === undefined ? '' : `${(sample.ms / 1000).toFixed(2)} s`,
           sample.rps === undefined ? '' : `${sample.rps.toFixed(0)} req/s`,
           rss === undefined ? '' : `peak ${(rss / 1e6).toFixed(1)} MB`,
+          cpu === undefined ? '' : `cpu ${cpu.toFixed(2)} s`,
           `${sample.ok} ok, ${sample.failed} failed${sample.firstFailure ? ` (${sample.firstFailure})` : ''}`,
         ].filter((part) => part !== '');
         progress(`  rep ${rep}/${reps} ${contender.id}: ${shown.join(', ')}`);

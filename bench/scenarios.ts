@@ -14,11 +14,16 @@ export interface Sample {
   readonly ms?: number;
   /** Peak RSS of the server process during this repetition, in bytes. */
   readonly rss?: number;
+  /** CPU seconds (user + system) the server process used during this repetition. */
+  readonly cpu?: number;
   readonly rps?: number;
   readonly p50?: number;
   readonly p99?: number;
   readonly firstFailure?: string;
 }
+
+/** What the client side measures; the server's own figures are added by the runner. */
+export type Measured = Omit<Sample, 'rss' | 'cpu'>;
 
 export interface Target {
   readonly port: number;
@@ -48,7 +53,7 @@ export interface Scenario {
   readonly title: string;
   /** Brings a fresh server to steady state (JIT, pools, first temp file) before anything is timed. */
   warm(target: Target): Promise<void>;
-  measure(target: Target): Promise<Omit<Sample, 'rss'>>;
+  measure(target: Target): Promise<Measured>;
 }
 
 const MIB = 1024 * 1024;
@@ -62,7 +67,7 @@ function succeeded(result: UploadResult): boolean {
 }
 
 /** Runs `count` uploads at once; failures are counted, not thrown, so one bad upload shows as data. */
-async function uploads(target: Target, fixture: Fixture, count: number): Promise<Omit<Sample, 'rss'>> {
+async function uploads(target: Target, fixture: Fixture, count: number): Promise<Measured> {
   const started = performance.now();
   const settled = await Promise.allSettled(Array.from({ length: count }, () => upload(target.port, fixture, target.multipart)));
   const ms = performance.now() - started;

@@ -29,3 +29,22 @@ export function resetPeakRss(pid: number): void {
     // Without clear_refs the peak is the process's lifetime peak; still an upper bound.
   }
 }
+
+/**
+ * CPU time (user + system) the process has used so far, in seconds, from /proc/PID/stat. The
+ * difference across a repetition says how much of the 2 cores the server itself burnt, which the
+ * wall time alone hides when the client and the sink compete for the same cores.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may itself contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const user = Number(fields[11]);
+    const system = Number(fields[12]);
+    // USER_HZ is 100 on every Linux that Node supports.
+    return Number.isFinite(user) && Number.isFinite(system) ? (user + system) / 100 : undefined;
+  } catch {
+    return undefined;
+  }
+}
