@@ -3,6 +3,7 @@
  * clients can branch on, the HTTP status, and a default message written for the person reading it.
  */
 export const ERROR_CATALOGUE = {
+  BAD_REQUEST: { status: 400, message: 'The request could not be read.' },
   NOT_MULTIPART: { status: 400, message: 'Send the file as multipart/form-data with one file part named "file".' },
   MALFORMED_MULTIPART: { status: 400, message: 'The multipart body could not be parsed.' },
   MISSING_FILE: { status: 400, message: 'No file part named "file" was found in the form.' },
@@ -39,6 +40,7 @@ export const ERROR_CATALOGUE = {
     status: 503,
     message: 'Uploads are paused while the rate limiter is unreachable; try again shortly.',
   },
+  NOT_READY: { status: 503, message: 'This server is not ready to take uploads.' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The media service did not answer in time. Try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,0 +1,188 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import { ApiError } from '../errors';
+import type { Secret } from '../secret';
+import { HEYGEN_SUCCESS_CODE, heygenUploadResponseSchema, type AssetRecord, toAssetRecord } from './asset-response';
+import { UpstreamFailure } from './upstream-failure';
+
+/** HeyGen answers with a small JSON envelope; anything larger is not an answer we can use. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Error codes of a connection that failed before HeyGen said anything: safe to retry once. */
+const CONNECTION_FAILURE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+export interface UpstreamUpload {
+  readonly contentType: string;
+  /** Builds the body for one attempt (a retry needs a fresh stream). */
+  readonly body: () => Buffer | Readable;
+  /** Sent as Content-Length when known (buffered mode); without it the body goes chunked. */
+  readonly contentLength?: number;
+  /** Buffered mode retries once when the connection fails before any response byte. */
+  readonly retryOnConnectionFailure: boolean;
+  /** Aborts the exchange, e.g. when the client goes away or breaks a limit mid-stream. */
+  readonly signal?: AbortSignal;
+}
+
+export interface UpstreamAttempt {
+  readonly outcome: 'success' | 'error' | 'timeout';
+  readonly seconds: number;
+}
+
+export interface HeygenClientOptions {
+  readonly uploadUrl: string;
+  readonly apiKey: Secret;
+  readonly timeoutMs: number;
+  readonly onAttempt?: (attempt: UpstreamAttempt) => void;
+}
+
+export interface HeygenClient {
+  upload(upload: UpstreamUpload): Promise<AssetRecord>;
+  close(): void;
+}
+
+/**
+ * The one place that talks to HeyGen and the only reader of the API key's value.
+ * - `maxRedirects: 0`: the body is never sent anywhere but the configured URL, and axios does not
+ *   buffer a streamed body for a possible redirect (follow-redirects would).
+ * - axios's own `timeout` is a wall clock up to the response headers, which would cut long uploads;
+ *   instead a watchdog aborts when the body stops moving for `timeoutMs`, and when HeyGen takes
+ *   longer than `timeoutMs` to answer once the body is sent.
+ */
+export function createHeygenClient(options: HeygenClientOptions): HeygenClient {
+  const httpAgent = new http.Agent({ keepAlive: true });
+  const httpsAgent = new https.Agent({ keepAlive: true });
+  const instance = axios.create({
+    maxRedirects: 0,
+    maxBodyLength: Infinity,
+    maxContentLength: MAX_RESPONSE_BYTES,
+    responseType: 'text',
+    transformResponse: [(data: unknown) => data],
+    validateStatus: () => true,
+    httpAgent,
+    httpsAgent,
+  });
+
+  async function upload(upload: UpstreamUpload): Promise<AssetRecord> {
+    try {
+      return await attempt(instance, options, upload);
+    } catch (error) {
+      if (!(error instanceof UpstreamFailure && error.retryable && upload.retryOnConnectionFailure)) throw error;
+      if (upload.signal?.aborted) throw error;
+      return await attempt(instance, options, upload);
+    }
+  }
+
+  return {
+    upload: (request) => upload(request).catch((error: unknown) => Promise.reject(toApiError(error, options.apiKey))),
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+async function attempt(instance: AxiosInstance, options: HeygenClientOptions, upload: UpstreamUpload): Promise<AssetRecord> {
+  const started = performance.now();
+  const controller = new AbortController();
+  let timedOut = false;
+  const watchdog = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.timeoutMs);
+  const onOuterAbort = (): void => controller.abort();
+  upload.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (upload.signal?.aborted) controller.abort();
+
+  const body = upload.body();
+  if (!Buffer.isBuffer(body)) {
+    // While the body moves, HeyGen is reading; once it has all been handed over, the watchdog
+    // becomes the deadline for HeyGen's answer.
+    let ended = false;
+    body.on('data', () => {
+      if (!ended) watchdog.refresh();
+    });
+    body.once('end', () => {
+      ended = true;
+      watchdog.refresh();
+    });
+  }
+
+  const report = (outcome: UpstreamAttempt['outcome']): void =>
+    options.onAttempt?.({ outcome, seconds: (performance.now() - started) / 1000 });
+
+  try {
+    const response = await instance.post<string>(options.uploadUrl, body, {
+      headers: {
+        'X-API-KEY': options.apiKey.reveal(),
+        'Content-Type': upload.contentType,
+        ...(upload.contentLength === undefined ? {} : { 'Content-Length': String(upload.contentLength) }),
+      },
+      signal: controller.signal,
+    });
+    const record = readAssetRecord(response.status, response.data);
+    report('success');
+    return record;
+  } catch (error) {
+    if (timedOut) {
+      report('timeout');
+      throw new ApiError('UPSTREAM_TIMEOUT', undefined, {
+        cause: new UpstreamFailure(`no progress or answer from HeyGen within ${options.timeoutMs} ms`),
+      });
+    }
+    report('error');
+    throw classify(error);
+  } finally {
+    clearTimeout(watchdog);
+    upload.signal?.removeEventListener('abort', onOuterAbort);
+    if (!Buffer.isBuffer(body)) body.destroy();
+  }
+}
+
+function readAssetRecord(status: number, text: string): AssetRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UpstreamFailure(`HeyGen answered ${status} with a body that is not JSON`, { upstreamStatus: status });
+  }
+  const parsed = heygenUploadResponseSchema.safeParse(json);
+  if (status < 200 || status > 299) {
+    const said = parsed.success ? (parsed.data.message ?? parsed.data.msg ?? '') : '';
+    throw new UpstreamFailure(`HeyGen answered ${status}${said ? `: ${said}` : ''}`, { upstreamStatus: status });
+  }
+  if (!parsed.success) {
+    throw new UpstreamFailure(`HeyGen answered ${status} with an unexpected body shape`, { upstreamStatus: status });
+  }
+  if (parsed.data.code !== HEYGEN_SUCCESS_CODE || !parsed.data.data) {
+    const said = parsed.data.message ?? parsed.data.msg ?? '';
+    throw new UpstreamFailure(`HeyGen answered code ${parsed.data.code}${said ? `: ${said}` : ''}`, {
+      upstreamStatus: status,
+    });
+  }
+  return toAssetRecord(parsed.data.data);
+}
+
+/** Names a failed exchange; `retryable` only for a connection that failed before any response. */
+function classify(error: unknown): UpstreamFailure {
+  if (error instanceof UpstreamFailure) return error;
+  if (isAxiosError(error)) {
+    const code = error.code ?? '';
+    const retryable = error.response === undefined && CONNECTION_FAILURE_CODES.has(code);
+    return new UpstreamFailure(`HeyGen connection failed: ${code || error.message}`, { retryable, cause: error });
+  }
+  return new UpstreamFailure(`HeyGen exchange failed: ${String(error)}`, { cause: error });
+}
+
+/** Every failure becomes 502 or 504; what HeyGen said goes to the log (key scrubbed), never to the client. */
+function toApiError(error: unknown, apiKey: Secret): ApiError {
+  if (error instanceof ApiError) return error;
+  const failure = classify(error);
+  const logged = new UpstreamFailure(scrub(failure.message, apiKey), { upstreamStatus: failure.upstreamStatus });
+  return new ApiError('UPSTREAM_ERROR', undefined, { cause: logged });
+}
+
+function scrub(text: string, apiKey: Secret): string {
+  return text.split(apiKey.reveal()).join('[redacted]').slice(0, 300);
+}

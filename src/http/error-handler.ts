@@ -1,0 +1,51 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { ApiError, isApiError } from '../errors';
+import { isClientGone } from '../upload/upload-parser';
+import { drainAfterEarlyAnswer } from './early-answer';
+import { contextOf } from './request-context';
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly request_id: string };
+}
+
+/** Answers with the catalogue's JSON shape; `extra` adds fields beside `error` (e.g. readiness checks). */
+export function sendError(res: Response, error: ApiError, extra: Record<string, unknown> = {}): void {
+  const { requestId } = contextOf(res);
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  const body: ErrorBody = { error: { code: error.code, message: error.message, request_id: requestId } };
+  res.status(error.status).json({ ...body, ...extra });
+}
+
+/**
+ * The last middleware: every error becomes a catalogue JSON answer. Unknown errors are a 500 whose
+ * details go to the log only.
+ */
+export function errorHandler(): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const context = contextOf(res);
+    if (isClientGone(error) || req.socket.destroyed) {
+      context.clientClosed = true;
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
+    const apiError = toApiError(error);
+    context.errorCode = apiError.code;
+    const cause = apiError.cause ?? (apiError === error ? undefined : error);
+    if (cause instanceof Error) context.errorDetail = cause.message;
+    if (apiError.code === 'INTERNAL_ERROR') res.err = error instanceof Error ? error : new Error(String(error));
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendError(res, apiError);
+    drainAfterEarlyAnswer(req, res);
+  };
+}
+
+/** Errors from Express's own layers carry a 4xx status (e.g. a malformed URL); others are ours. */
+function toApiError(error: unknown): ApiError {
+  if (isApiError(error)) return error;
+  const status = (error as { status?: unknown } | null)?.status;
+  if (status === 400) return new ApiError('BAD_REQUEST', undefined, { cause: error });
+  return new ApiError('INTERNAL_ERROR', undefined, { cause: error });
+}

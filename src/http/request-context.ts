@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import type { ErrorCode } from '../errors';
+
+/** What one request learns on its way through, for its log line and metrics. */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly startedAt: number;
+  mediaType?: string;
+  bytes?: number;
+  /** The catalogue code of the refusal or failure, when there was one. */
+  errorCode?: ErrorCode;
+  /** Why, in words for operators (never sent to the client). */
+  errorDetail?: string;
+  /** The key the rate limiter counted this request under. */
+  rateLimitKey?: string;
+  /** The client went away before it could be answered. */
+  clientClosed?: boolean;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      context: RequestContext;
+    }
+  }
+}
+
+/** An incoming X-Request-Id is kept when it is a sane token, so ids can be traced across services. */
+const WELL_FORMED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestContext(): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming !== undefined && WELL_FORMED_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.context = { requestId, startedAt: performance.now() };
+    res.setHeader('X-Request-Id', requestId);
+    next();
+  };
+}
+
+export function contextOf(res: Response): RequestContext {
+  return res.locals.context;
+}

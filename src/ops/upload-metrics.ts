@@ -1,0 +1,25 @@
+import type { RequestHandler } from 'express';
+import { contextOf } from '../http/request-context';
+import type { Metrics } from './metrics';
+
+/** Counts every upload request once it ends, whatever stopped it, and tracks how many are in flight. */
+export function uploadMetrics(metrics: Metrics): RequestHandler {
+  return (_req, res, next) => {
+    const context = contextOf(res);
+    metrics.inFlight.inc();
+    res.once('close', () => {
+      metrics.inFlight.dec();
+      const outcome = !res.writableFinished ? 'CLIENT_CLOSED' : (context.errorCode ?? 'success');
+      const mediaType = context.mediaType ?? 'unknown';
+      metrics.uploads.inc({ outcome, media_type: mediaType });
+      metrics.uploadDuration.observe({ outcome }, (performance.now() - context.startedAt) / 1000);
+      if (outcome === 'success' && context.bytes !== undefined) {
+        metrics.uploadBytes.observe({ media_type: mediaType }, context.bytes);
+      }
+      if (context.errorCode !== undefined && !context.errorCode.startsWith('UPSTREAM_')) {
+        metrics.rejected.inc({ code: context.errorCode });
+      }
+    });
+    next();
+  };
+}

@@ -1,0 +1,89 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type AppDependencies, createApp, createDependencies } from './app';
+import { type Config, ConfigError, loadConfig } from './config';
+import { preloadMediaTypeDetection } from './upload/detect-media-type';
+
+/** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly deps: AppDependencies;
+  /** Stop taking uploads, let those in flight finish within the grace period, then close everything. */
+  shutdown(): Promise<void>;
+}
+
+export async function startServer(config: Config, deps: AppDependencies = createDependencies(config)): Promise<RunningServer> {
+  await preloadMediaTypeDetection();
+  const app = createApp(config, deps);
+  const server = http.createServer(app);
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    shuttingDown ??= (async () => {
+      deps.readiness.beginShutdown();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const graceOver = new Promise<'grace over'>((resolve) => setTimeout(() => resolve('grace over'), config.shutdownGraceMs).unref());
+      const outcome = await Promise.race([deps.gate.idle().then(() => 'drained' as const), graceOver]);
+      if (outcome === 'grace over') deps.logger.warn({ in_flight: deps.gate.active }, 'shutdown grace over; closing remaining uploads');
+      server.closeAllConnections();
+      await closed;
+      await deps.close();
+    })();
+    return shuttingDown;
+  };
+
+  return { url: `http://${host}:${port}`, port, deps, shutdown };
+}
+
+/** Process entry: read the config, listen, and shut down gracefully on SIGTERM or SIGINT. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const running = await startServer(config);
+  const { logger } = running.deps;
+  logger.info({ url: running.url, mode: config.upstreamMode }, 'heygen upload proxy listening');
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down');
+      running.shutdown().then(
+        () => {
+          logger.info('shutdown complete');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`heygen-upload-proxy failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,40 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { HeygenClient } from '../heygen/upload-client';
+import type { AllowedMediaType } from './media-types';
+import type { PreparedUpload } from './prepared-upload';
+import { Spool } from './spool';
+import type { StreamLimiter } from './stream-limiter';
+
+/**
+ * Buffered mode: spool the whole file first (memory, then a temp file), then send it with a known
+ * Content-Length. HeyGen's side no longer depends on the client's speed, and a connection that
+ * fails before any answer can be retried from the spool.
+ */
+export async function spoolUpload(
+  file: Readable,
+  limiter: StreamLimiter,
+  mediaType: AllowedMediaType,
+  spoolDirectory: string,
+  heygen: HeygenClient,
+): Promise<PreparedUpload> {
+  const spool = new Spool(spoolDirectory);
+  try {
+    await pipeline(file, limiter, spool);
+  } catch (error) {
+    await spool.dispose();
+    throw error;
+  }
+  return {
+    mediaType,
+    size: spool.size,
+    send: () =>
+      heygen.upload({
+        contentType: mediaType,
+        body: () => spool.body(),
+        contentLength: spool.size,
+        retryOnConnectionFailure: true,
+      }),
+    dispose: () => spool.dispose(),
+  };
+}

@@ -1,0 +1,68 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ApiError } from '../errors';
+import type { AssetRecord } from '../heygen/asset-response';
+import type { HeygenClient } from '../heygen/upload-client';
+import type { AllowedMediaType } from './media-types';
+import type { PreparedUpload } from './prepared-upload';
+import type { StreamLimiter } from './stream-limiter';
+
+/**
+ * Streaming mode: the file's bytes go to HeyGen as they arrive (chunked), with backpressure from
+ * HeyGen's socket back to the client's. The upstream body is left open until `send()`: HeyGen has
+ * every byte but no end of body, so a form error found after the file part, a size breach or a
+ * client abort can still abort it, and an aborted request never becomes an asset.
+ */
+export async function streamUpload(
+  file: Readable,
+  limiter: StreamLimiter,
+  mediaType: AllowedMediaType,
+  heygen: HeygenClient,
+): Promise<PreparedUpload> {
+  const upstreamBody = new PassThrough({ highWaterMark: 256 * 1024 });
+  const controller = new AbortController();
+  const answer = heygen.upload({
+    contentType: mediaType,
+    body: () => upstreamBody,
+    retryOnConnectionFailure: false,
+    signal: controller.signal,
+  });
+  let settled = false;
+  const settledAnswer: Promise<AssetRecord> = answer.finally(() => {
+    settled = true;
+  });
+  // Until send() the answer is watched below; keep an early rejection from counting as unhandled.
+  settledAnswer.catch(() => undefined);
+
+  const abort = (): void => {
+    controller.abort();
+    upstreamBody.destroy();
+  };
+
+  // HeyGen must not answer before the body ends; if it does (an error, a dropped connection),
+  // stop reading the file and report that answer.
+  const answeredEarly = settledAnswer.then(
+    () => Promise.reject(new ApiError('UPSTREAM_ERROR')),
+    (error: unknown) => Promise.reject(error instanceof Error ? error : new Error(String(error))),
+  );
+  try {
+    await Promise.race([pipeline(file, limiter, upstreamBody, { end: false }), answeredEarly]);
+  } catch (error) {
+    abort();
+    file.destroy();
+    throw error;
+  }
+
+  return {
+    mediaType,
+    size: limiter.bytes,
+    send: () => {
+      upstreamBody.end();
+      return settledAnswer;
+    },
+    dispose: () => {
+      if (!settled) abort();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
+import type { Request, RequestHandler, Response } from 'express';
+import multer, { MulterError } from 'multer';
+import { ApiError, isApiError } from '../errors';
+import { HeygenStorage, type HeygenStorageOptions } from './heygen-storage';
+
+/** The form may carry a few small text fields beside the file; they are read and ignored. */
+export const FORM_LIMITS = {
+  files: 1,
+  fields: 8,
+  parts: 9,
+  fieldNameSize: 100,
+  fieldSize: 1024,
+  headerPairs: 16,
+} as const;
+
+/** busboy's cap on one part's header block. */
+const MAX_PART_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The most a legal form can carry besides the file's bytes, under FORM_LIMITS: every part's headers
+ * at busboy's cap, every field at its cap, and boundaries. A Content-Length above the largest type
+ * limit plus this cannot hold a legal upload, so it is refused before a byte is read.
+ */
+export const MULTIPART_OVERHEAD_ALLOWANCE =
+  FORM_LIMITS.parts * (MAX_PART_HEADER_BYTES + 256) + FORM_LIMITS.fields * FORM_LIMITS.fieldSize;
+
+type Busboy = Writable;
+type MulterOptionsWithStreamHandler = multer.Options & {
+  streamHandler?: (req: IncomingMessage, busboy: Busboy) => void;
+  fileHwm?: number;
+};
+
+export type UploadParser = (req: Request, res: Response) => Promise<Express.Multer.File | undefined>;
+
+/** Larger file chunks mean fewer hops per byte on the way through the limiter to the spool or socket. */
+const FILE_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Runs multer with HeygenStorage and settles as soon as the outcome is known. On an error multer
+ * first reads the rest of the body to its end; the refusal is known earlier (from the storage
+ * engine, or from busboy's limit and error events), so it settles then and the error handler
+ * answers while the body is still arriving. Errors come out as catalogue ApiErrors.
+ */
+export function createUploadParser(storageOptions: Omit<HeygenStorageOptions, 'onRefusal'>): UploadParser {
+  const pending = new WeakMap<IncomingMessage, (error: unknown) => void>();
+  const refuseEarly = (req: IncomingMessage, error: unknown): void => pending.get(req)?.(error);
+
+  const storage = new HeygenStorage({ ...storageOptions, onRefusal: refuseEarly });
+  // busboy's own cap stays as a backstop; each type's tighter limit is enforced by the storage engine.
+  const fileSizeBackstop = Math.max(...Object.values(storageOptions.maxBytes)) + 1;
+  const options: MulterOptionsWithStreamHandler = {
+    storage,
+    limits: { ...FORM_LIMITS, fileSize: fileSizeBackstop },
+    fileHwm: FILE_CHUNK_BYTES,
+    streamHandler(req, busboy) {
+      busboy.once('filesLimit', () => refuseEarly(req, new MulterError('LIMIT_FILE_COUNT')));
+      busboy.once('partsLimit', () => refuseEarly(req, new MulterError('LIMIT_PART_COUNT')));
+      busboy.once('fieldsLimit', () => refuseEarly(req, new MulterError('LIMIT_FIELD_COUNT')));
+      busboy.once('error', (error: unknown) => refuseEarly(req, error));
+      req.pipe(busboy);
+    },
+  };
+  const middleware: RequestHandler = multer(options).single('file');
+
+  return (req, res) =>
+    new Promise((resolve, reject) => {
+      const settle = (error?: unknown): void => {
+        if (!pending.has(req)) return;
+        pending.delete(req);
+        if (error === undefined || error === null) resolve(req.file);
+        else reject(toUploadError(error));
+      };
+      pending.set(req, settle);
+      void middleware(req, res, settle);
+    });
+}
+
+const MULTER_CODES: Readonly<Record<string, ApiError['code']>> = {
+  LIMIT_FILE_COUNT: 'TOO_MANY_FILES',
+  LIMIT_UNEXPECTED_FILE: 'UNEXPECTED_FILE_FIELD',
+  LIMIT_FILE_SIZE: 'FILE_TOO_LARGE',
+  LIMIT_PART_COUNT: 'TOO_MANY_FIELDS',
+  LIMIT_FIELD_COUNT: 'TOO_MANY_FIELDS',
+  LIMIT_FIELD_KEY: 'FIELD_TOO_LARGE',
+  LIMIT_FIELD_VALUE: 'FIELD_TOO_LARGE',
+};
+
+/** multer's and busboy's errors, in the catalogue's words. */
+export function toUploadError(error: unknown): Error {
+  if (isApiError(error)) return error;
+  if (error instanceof MulterError) {
+    return new ApiError(MULTER_CODES[error.code] ?? 'MALFORMED_MULTIPART', undefined, { cause: error });
+  }
+  if (isClientGone(error)) return error as Error;
+  // busboy reports every other malformation ("Unexpected end of form", "Malformed part header",
+  // a missing boundary) as a plain Error.
+  if (error instanceof Error && isBusboyError(error)) {
+    return new ApiError('MALFORMED_MULTIPART', undefined, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+const BUSBOY_MESSAGES = /multipart|boundary|part header|end of form|malformed|unexpected end/i;
+
+function isBusboyError(error: Error): boolean {
+  return BUSBOY_MESSAGES.test(error.message);
+}
+
+/** multer's words for a client that went away mid-body. */
+export function isClientGone(error: unknown): boolean {
+  return error instanceof Error && /^Request (aborted|closed)$/.test(error.message);
+}
