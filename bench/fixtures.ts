@@ -29,6 +29,8 @@ export function makeVideo(dir: string, sample: string, size: number): Fixture {
       randomFillSync(slice);
       written += fs.writeSync(fd, slice);
     }
+    // Flushed now, so the kernel's writeback of a fresh GiB does not land inside the first repetition.
+    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

@@ -14,13 +14,13 @@ export interface Options {
 
 const MIB = 1024 * 1024;
 
-/** The issue's sizes. 3 repetitions keep a full run near 10 minutes on 2 cores. */
+/** The issue's sizes. With 5 repetitions a full run takes about 12 minutes on 2 cores. */
 const FULL: Sizes = {
   single: 256 * MIB,
   concurrentCount: 16,
   concurrentSize: 64 * MIB,
   large: 1024 * MIB,
-  smallSeconds: 10,
+  smallSeconds: 6,
   smallConnections: 32,
   warm: 1 * MIB,
 };
@@ -38,7 +38,7 @@ const SMOKE: Sizes = {
 
 export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--out FILE] [--no-build]
   --smoke      tiny sizes, one repetition; table to bench/results/smoke.md (never BENCHMARKS.md)
-  --reps N     repetitions per scenario and contender (default 3, smoke 1)
+  --reps N     repetitions per scenario and contender (default 5, smoke 1)
   --only LIST  comma-separated scenarios to run; a partial run writes to bench/results/, not BENCHMARKS.md
   --out FILE   write the table here instead
   --no-build   do not run the project's build first (use the dist/ that is there)
@@ -74,5 +74,5 @@ export function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  return { smoke, reps: reps ?? (smoke ? 1 : 3), only, out, build, project, sizes: smoke ? SMOKE : FULL };
+  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, out, build, project, sizes: smoke ? SMOKE : FULL };
 }
