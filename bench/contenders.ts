@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, type ServerProcess, startServer } from './processes';
+
+export type ContenderId = 'direct' | 'stream-relay' | 'spool-relay' | 'tutorial' | 'project-buffered' | 'project-streaming';
+
+export interface Contender {
+  readonly id: ContenderId;
+  readonly label: string;
+  /** The direct contender sends the raw file to the sink; everyone else gets a browser's multipart form. */
+  readonly multipart: boolean;
+  /** Why the contender cannot run, e.g. the project is not built yet; it is then skipped, not failed. */
+  readonly unavailable?: string;
+}
+
+export interface Layout {
+  /** The checkout whose dist/server.js is the project contender. */
+  readonly project: string;
+  /** Where bench/**\/*.ts was compiled to; the servers run as plain node, without a TS loader in them. */
+  readonly buildDir: string;
+  readonly logDir: string;
+}
+
+/** Raised far above the bench sizes so that no limit of the project interferes with what is measured. */
+const PROJECT_ENV = {
+  HEYGEN_API_KEY: 'bench-key',
+  HOST: '127.0.0.1',
+  MAX_IMAGE_BYTES: '2147483648',
+  MAX_VIDEO_BYTES: '2147483648',
+  MAX_AUDIO_BYTES: '2147483648',
+  RATE_LIMIT_MAX: '1000000000',
+  MAX_CONCURRENT_UPLOADS: '1000',
+  UPSTREAM_TIMEOUT_MS: '600000',
+  // Logging stays on: it is part of the middleware whose cost is measured. Its output goes to a file.
+  LOG_LEVEL: 'info',
+};
+
+export function contenders(projectUnavailable: string | undefined): readonly Contender[] {
+  return [
+    { id: 'direct', label: 'direct (raw file to the sink)', multipart: false },
+    { id: 'stream-relay', label: 'minimal streaming relay (busboy → http.request)', multipart: true },
+    { id: 'spool-relay', label: 'minimal spooling relay (busboy → temp file → Content-Length)', multipart: true },
+    { id: 'tutorial', label: 'tutorial proxy (multer memoryStorage + axios defaults)', multipart: true },
+    { id: 'project-buffered', label: 'project, UPSTREAM_MODE=buffered', multipart: true, unavailable: projectUnavailable },
+    { id: 'project-streaming', label: 'project, UPSTREAM_MODE=streaming', multipart: true, unavailable: projectUnavailable },
+  ];
+}
+
+const RELAY_SCRIPTS: Partial<Record<ContenderId, string>> = {
+  'stream-relay': 'stream-relay.js',
+  'spool-relay': 'spool-relay.js',
+  tutorial: 'tutorial-proxy.js',
+};
+
+export async function startSink(layout: Layout): Promise<ServerProcess> {
+  const port = await freePort();
+  return startServer({
+    name: 'sink',
+    command: process.execPath,
+    args: [path.join(layout.buildDir, 'servers', 'sink.js')],
+    env: { PORT: String(port) },
+    port,
+    logFile: path.join(layout.logDir, 'sink.log'),
+  });
+}
+
+/** Starts a fresh server process for `contender`; the direct contender has none (undefined). */
+export async function startContender(
+  contender: Contender,
+  layout: Layout,
+  sinkPort: number,
+  scenario: string,
+): Promise<ServerProcess | undefined> {
+  if (contender.id === 'direct') return undefined;
+  const port = await freePort();
+  const upstream = `http://127.0.0.1:${sinkPort}/v1/asset`;
+  const logFile = path.join(layout.logDir, `${scenario}-${contender.id}.log`);
+  const script = RELAY_SCRIPTS[contender.id];
+  if (script !== undefined) {
+    return startServer({
+      name: contender.id,
+      command: process.execPath,
+      args: [path.join(layout.buildDir, 'servers', script)],
+      env: { PORT: String(port), UPSTREAM_URL: upstream },
+      port,
+      logFile,
+    });
+  }
+  const mode = contender.id === 'project-streaming' ? 'streaming' : 'buffered';
+  return startServer({
+    name: contender.id,
+    command: process.execPath,
+    args: [path.join(layout.project, 'dist', 'server.js')],
+    env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
+    port,
+    logFile,
+  });
+}
+
+/** Why the project contenders must be skipped, or undefined when dist/server.js is there to run. */
+export function projectUnavailable(project: string, buildFailure: string | undefined): string | undefined {
+  if (buildFailure !== undefined) return `not built: ${buildFailure}`;
+  if (!fs.existsSync(path.join(project, 'dist', 'server.js'))) return 'not built: dist/server.js does not exist yet';
+  return undefined;
+}

@@ -1,0 +1,78 @@
+import { SCENARIO_IDS, type ScenarioId, type Sizes } from './scenarios';
+
+export interface Options {
+  readonly smoke: boolean;
+  readonly reps: number;
+  readonly only: readonly ScenarioId[];
+  /** Where the Markdown table goes; BENCHMARKS.md only for a full run of every scenario. */
+  readonly out: string | undefined;
+  readonly build: boolean;
+  /** The checkout whose dist/server.js is benchmarked; the repository itself unless --project. */
+  readonly project: string | undefined;
+  readonly sizes: Sizes;
+}
+
+const MIB = 1024 * 1024;
+
+/** The issue's sizes. With 5 repetitions a full run takes about 12 minutes on 2 cores. */
+const FULL: Sizes = {
+  single: 256 * MIB,
+  concurrentCount: 16,
+  concurrentSize: 64 * MIB,
+  large: 1024 * MIB,
+  smallSeconds: 6,
+  smallConnections: 32,
+  warm: 1 * MIB,
+};
+
+/** Same shapes, tiny sizes: exercises every path of the harness in CI in well under a minute. */
+const SMOKE: Sizes = {
+  single: 4 * MIB,
+  concurrentCount: 16,
+  concurrentSize: 256 * 1024,
+  large: 8 * MIB,
+  smallSeconds: 1,
+  smallConnections: 32,
+  warm: 256 * 1024,
+};
+
+export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--out FILE] [--no-build]
+  --smoke      tiny sizes, one repetition; table to bench/results/smoke.md (never BENCHMARKS.md)
+  --reps N     repetitions per scenario and contender (default 5, smoke 1)
+  --only LIST  comma-separated scenarios to run; a partial run writes to bench/results/, not BENCHMARKS.md
+  --out FILE   write the table here instead
+  --no-build   do not run the project's build first (use the dist/ that is there)
+  --project DIR  benchmark the project checkout in DIR (e.g. another worktree) instead of this one`;
+
+export function parseOptions(argv: readonly string[]): Options {
+  let smoke = false;
+  let reps: number | undefined;
+  let only: ScenarioId[] = [...SCENARIO_IDS];
+  let out: string | undefined;
+  let build = true;
+  let project: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const value = (): string => {
+      const next = argv[i + 1];
+      if (next === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      i += 1;
+      return next;
+    };
+    if (arg === '--smoke') smoke = true;
+    else if (arg === '--no-build') build = false;
+    else if (arg === '--reps') {
+      reps = Number(value());
+      if (!Number.isInteger(reps) || reps < 1 || reps > 50) throw new Error(`--reps must be a whole number from 1 to 50\n${USAGE}`);
+    } else if (arg === '--only') {
+      const wanted = value().split(',');
+      const unknown = wanted.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id));
+      if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
+      only = SCENARIO_IDS.filter((id) => wanted.includes(id));
+    } else if (arg === '--out') out = value();
+    else if (arg === '--project') project = value();
+    else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
+    else throw new Error(`unknown option ${arg}\n${USAGE}`);
+  }
+  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, out, build, project, sizes: smoke ? SMOKE : FULL };
+}

@@ -1,0 +1,173 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Contender, type Layout, contenders, projectUnavailable, startContender, startSink } from './contenders';
+import { makePng, makeVideo } from './fixtures';
+import { canMeasureMemory, cpuSeconds, peakRss, resetPeakRss } from './proc-stats';
+import { type Options, parseOptions } from './options';
+import { installExitHandlers, onExit, type ServerProcess, stopServer } from './processes';
+import { type ContenderResult, renderReport, type ScenarioResult } from './report';
+import { type Fixtures, SCENARIO_IDS, type Scenario, scenarios } from './scenarios';
+
+// Compiled to bench/results/build/run.js, so the repository is three levels up.
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+function progress(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+/** Builds the project the way `npm run build` does; a failure skips the project, it does not stop the run. */
+function buildProject(project: string): string | undefined {
+  if (!fs.existsSync(path.join(project, 'src', 'server.ts'))) return 'src/server.ts does not exist yet';
+  progress(`building the project in ${project} (tsc -p tsconfig.build.json)`);
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: project, encoding: 'utf8' });
+  if (build.status === 0) return undefined;
+  return `the build failed: ${(build.stdout + build.stderr).trim().split('\n')[0] ?? ''}`;
+}
+
+function makeFixtures(options: Options, dir: string): Fixtures {
+  const sample = path.join(ROOT, '..', 'shared', 'fixtures', 'sample.mp4');
+  const sampleMp4 = fs.existsSync(sample) ? sample : path.join(ROOT, 'shared', 'fixtures', 'sample.mp4');
+  const { sizes } = options;
+  progress(`writing upload files to ${dir}`);
+  return {
+    single: makeVideo(dir, sampleMp4, sizes.single),
+    concurrent: makeVideo(dir, sampleMp4, sizes.concurrentSize),
+    large: makeVideo(dir, sampleMp4, sizes.large),
+    warm: makeVideo(dir, sampleMp4, sizes.warm),
+    png: makePng(dir),
+  };
+}
+
+async function runScenario(
+  scenario: Scenario,
+  lineup: readonly Contender[],
+  layout: Layout,
+  sinkPort: number,
+  reps: number,
+): Promise<ScenarioResult> {
+  progress(`scenario ${scenario.id}: ${scenario.title}`);
+  const results: ContenderResult[] = lineup.map((contender) => ({
+    id: contender.id,
+    label: contender.label,
+    skipped: contender.unavailable,
+    samples: [],
+  }));
+  // Fresh processes per scenario: the previous scenario's heap and temp files cannot colour this one.
+  const servers = new Map<string, ServerProcess | undefined>();
+  const live: { contender: Contender; result: ContenderResult; server: ServerProcess | undefined }[] = [];
+  try {
+    for (const [index, contender] of lineup.entries()) {
+      const result = results[index];
+      if (result === undefined || contender.unavailable !== undefined) continue;
+      try {
+        const server = await startContender(contender, layout, sinkPort, scenario.id);
+        servers.set(contender.id, server);
+        await scenario.warm({ port: server?.port ?? sinkPort, multipart: contender.multipart });
+        live.push({ contender, result, server });
+      } catch (error) {
+        results[index] = { ...result, error: (error as Error).message };
+        progress(`  ${contender.id}: ${(error as Error).message}`);
+      }
+    }
+    for (let rep = 1; rep <= reps; rep += 1) {
+      for (const { contender, result, server } of live) {
+        if (server) resetPeakRss(server.pid);
+        const cpuBefore = server ? cpuSeconds(server.pid) : undefined;
+        const sample = await scenario.measure({ port: server?.port ?? sinkPort, multipart: contender.multipart });
+        const rss = server ? peakRss(server.pid) : undefined;
+        const cpuAfter = server ? cpuSeconds(server.pid) : undefined;
+        const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+        result.samples.push({ ...sample, rss, cpu });
+        const shown = [
+          sample.ms === undefined ? '' : `${(sample.ms / 1000).toFixed(2)} s`,
+          sample.rps === undefined ? '' : `${sample.rps.toFixed(0)} req/s`,
+          rss === undefined ? '' : `peak ${(rss / 1e6).toFixed(1)} MB`,
+          cpu === undefined ? '' : `cpu ${cpu.toFixed(2)} s`,
+          `${sample.ok} ok, ${sample.failed} failed${sample.firstFailure ? ` (${sample.firstFailure})` : ''}`,
+        ].filter((part) => part !== '');
+        progress(`  rep ${rep}/${reps} ${contender.id}: ${shown.join(', ')}`);
+      }
+    }
+  } finally {
+    for (const server of servers.values()) if (server) await stopServer(server);
+  }
+  return { id: scenario.id, title: scenario.title, contenders: results };
+}
+
+function outputPath(options: Options, partial: boolean): string {
+  if (options.out !== undefined) return path.resolve(options.out);
+  if (options.smoke) return path.join(ROOT, 'bench', 'results', 'smoke.md');
+  if (partial) return path.join(ROOT, 'bench', 'results', 'partial.md');
+  return path.join(ROOT, 'BENCHMARKS.md');
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  installExitHandlers();
+  const started = performance.now();
+  const notes: string[] = [];
+  if (!canMeasureMemory()) notes.push('This OS has no /proc/PID/clear_refs: peak RSS is each process’s lifetime peak.');
+
+  const project = path.resolve(options.project ?? ROOT);
+  const buildFailure = options.build ? buildProject(project) : undefined;
+  const unavailable = projectUnavailable(project, buildFailure);
+  if (unavailable !== undefined) {
+    progress(`project contenders skipped: ${unavailable}`);
+    notes.push(`Project contenders skipped: ${unavailable}.`);
+  }
+
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-proxy-bench-'));
+  onExit(() => fs.rmSync(work, { recursive: true, force: true }));
+  const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs') };
+  fs.mkdirSync(layout.logDir);
+  const fixtures = makeFixtures(options, work);
+  const lineup = contenders(unavailable);
+  const sink = await startSink(layout);
+
+  const results: ScenarioResult[] = [];
+  try {
+    for (const scenario of scenarios(options.sizes, fixtures)) {
+      if (options.only.includes(scenario.id)) results.push(await runScenario(scenario, lineup, layout, sink.port, options.reps));
+    }
+  } finally {
+    await stopServer(sink);
+  }
+
+  const info = {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    node: process.version,
+    kernel: os.release(),
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    reps: options.reps,
+    seconds: (performance.now() - started) / 1000,
+  };
+  const report = renderReport(info, results, notes);
+  const partial = options.only.length < SCENARIO_IDS.length;
+  const out = outputPath(options, partial);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, report);
+  fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'last-run.json'), JSON.stringify({ info, results }, null, 2));
+  process.stdout.write(report);
+  progress(`table written to ${path.relative(ROOT, out)}`);
+
+  // Broken contenders or failed requests make the run fail; slow numbers never do (not a test).
+  const broken = results.some((scenario) =>
+    scenario.contenders.some((result) => result.error !== undefined || result.samples.some((sample) => sample.failed > 0 && result.id !== 'tutorial')),
+  );
+  return broken ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  },
+);

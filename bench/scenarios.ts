@@ -1,0 +1,153 @@
+import autocannon from 'autocannon';
+import fs from 'node:fs';
+import { multipartBody, upload, type UploadResult } from './client';
+import type { Fixture } from './fixtures';
+
+export type ScenarioId = 'single' | 'concurrent' | 'large' | 'small';
+export const SCENARIO_IDS: readonly ScenarioId[] = ['single', 'concurrent', 'large', 'small'];
+
+/** One repetition of one scenario against one contender. */
+export interface Sample {
+  readonly ok: number;
+  readonly failed: number;
+  /** Wall time of the repetition (all uploads of it), client side. */
+  readonly ms?: number;
+  /** Peak RSS of the server process during this repetition, in bytes. */
+  readonly rss?: number;
+  /** CPU seconds (user + system) the server process used during this repetition. */
+  readonly cpu?: number;
+  readonly rps?: number;
+  readonly p50?: number;
+  readonly p99?: number;
+  readonly firstFailure?: string;
+}
+
+/** What the client side measures; the server's own figures are added by the runner. */
+export type Measured = Omit<Sample, 'rss' | 'cpu'>;
+
+export interface Target {
+  readonly port: number;
+  readonly multipart: boolean;
+}
+
+export interface Sizes {
+  readonly single: number;
+  readonly concurrentCount: number;
+  readonly concurrentSize: number;
+  readonly large: number;
+  readonly smallSeconds: number;
+  readonly smallConnections: number;
+  readonly warm: number;
+}
+
+export interface Fixtures {
+  readonly single: Fixture;
+  readonly concurrent: Fixture;
+  readonly large: Fixture;
+  readonly warm: Fixture;
+  readonly png: Fixture;
+}
+
+export interface Scenario {
+  readonly id: ScenarioId;
+  readonly title: string;
+  /** Brings a fresh server to steady state (JIT, pools, first temp file) before anything is timed. */
+  warm(target: Target): Promise<void>;
+  measure(target: Target): Promise<Measured>;
+}
+
+const MIB = 1024 * 1024;
+
+export function describeSize(bytes: number): string {
+  return bytes >= 1024 * MIB ? `${bytes / (1024 * MIB)} GiB` : bytes >= MIB ? `${bytes / MIB} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
+function succeeded(result: UploadResult): boolean {
+  return result.status >= 200 && result.status < 300;
+}
+
+/** Runs `count` uploads at once; failures are counted, not thrown, so one bad upload shows as data. */
+async function uploads(target: Target, fixture: Fixture, count: number): Promise<Measured> {
+  const started = performance.now();
+  const settled = await Promise.allSettled(Array.from({ length: count }, () => upload(target.port, fixture, target.multipart)));
+  const ms = performance.now() - started;
+  let ok = 0;
+  let firstFailure: string | undefined;
+  for (const outcome of settled) {
+    if (outcome.status === 'fulfilled' && succeeded(outcome.value)) ok += 1;
+    else
+      firstFailure ??=
+        outcome.status === 'fulfilled'
+          ? `HTTP ${outcome.value.status} ${outcome.value.body.slice(0, 200)}`
+          : String((outcome.reason as Error).message);
+  }
+  return { ok, failed: count - ok, ms, firstFailure };
+}
+
+async function warmUploads(target: Target, fixture: Fixture): Promise<void> {
+  // Sequential and few: enough for the JIT to see the hot path, too little to matter for memory.
+  for (let i = 0; i < 3; i += 1) {
+    const result = await uploads(target, fixture, 1);
+    if (result.failed > 0) throw new Error(`warm-up upload failed: ${result.firstFailure ?? '?'}`);
+  }
+}
+
+function smallFileBody(png: Fixture, multipart: boolean): { contentType: string; body: Buffer } {
+  return multipart ? multipartBody(png) : { contentType: png.contentType, body: fs.readFileSync(png.path) };
+}
+
+async function hammer(target: Target, png: Fixture, options: { connections: number; seconds?: number; amount?: number }) {
+  const { contentType, body } = smallFileBody(png, target.multipart);
+  return autocannon({
+    url: `http://127.0.0.1:${target.port}/v1/asset`,
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+    connections: options.connections,
+    ...(options.amount === undefined ? { duration: options.seconds ?? 1 } : { amount: options.amount }),
+  });
+}
+
+export function scenarios(sizes: Sizes, fixtures: Fixtures): readonly Scenario[] {
+  return [
+    {
+      id: 'single',
+      title: `one ${describeSize(sizes.single)} upload`,
+      warm: (target) => warmUploads(target, fixtures.warm),
+      measure: (target) => uploads(target, fixtures.single, 1),
+    },
+    {
+      id: 'concurrent',
+      title: `${sizes.concurrentCount} concurrent ${describeSize(sizes.concurrentSize)} uploads`,
+      warm: (target) => warmUploads(target, fixtures.warm),
+      measure: (target) => uploads(target, fixtures.concurrent, sizes.concurrentCount),
+    },
+    {
+      id: 'large',
+      title: `one ${describeSize(sizes.large)} upload`,
+      warm: (target) => warmUploads(target, fixtures.warm),
+      measure: (target) => uploads(target, fixtures.large, 1),
+    },
+    {
+      id: 'small',
+      title: `small files: ${describeSize(fixtures.png.size)} PNG, ${sizes.smallConnections} connections, ${sizes.smallSeconds} s`,
+      warm: async (target) => {
+        await hammer(target, fixtures.png, { connections: sizes.smallConnections, amount: 20 * sizes.smallConnections });
+      },
+      measure: async (target) => {
+        const result = await hammer(target, fixtures.png, { connections: sizes.smallConnections, seconds: sizes.smallSeconds });
+        // autocannon's `errors` already include its timeouts.
+        const failed = result.errors + result.non2xx;
+        return {
+          ok: result['2xx'],
+          failed,
+          ms: result.duration * 1000,
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          firstFailure: failed > 0 ? `${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx` : undefined,
+        };
+      },
+    },
+  ];
+}

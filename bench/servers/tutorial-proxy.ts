@@ -1,0 +1,30 @@
+import axios from 'axios';
+import express from 'express';
+import multer from 'multer';
+
+/**
+ * What most users write after a tutorial: multer's memoryStorage and axios with its default options.
+ * The whole file sits in memory before it is sent; that is the point of having it in the table.
+ */
+const port = Number(process.env.PORT);
+const upstream = process.env.UPSTREAM_URL ?? '';
+const upload = multer({ storage: multer.memoryStorage() });
+const app = express();
+
+app.post('/v1/asset', upload.single('file'), async (req, res) => {
+  if (!req.file) {
+    res.status(400).json({ error: 'no file' });
+    return;
+  }
+  try {
+    const answer = await axios.post<unknown>(upstream, req.file.buffer, {
+      headers: { 'Content-Type': req.file.mimetype, 'X-API-KEY': 'bench-key' },
+    });
+    res.status(201).json(answer.data);
+  } catch {
+    res.status(502).json({ error: 'upstream failed' });
+  }
+});
+
+const server = app.listen(port, '127.0.0.1');
+server.requestTimeout = 0;
