@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { FIXTURES_DIR } from './fixtures';
+import { join } from 'node:path';
 
 /** Fails the run at once, with a one-line hint, when something the tests need is missing. */
 export default function globalSetup(): void {
-  if (!existsSync(FIXTURES_DIR)) {
-    throw new Error(`test fixtures not found at ${FIXTURES_DIR}: clone the repository beside shared/ (../shared/fixtures)`);
+  const fixtures = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
+  if (!existsSync(fixtures)) {
+    throw new Error(`test fixtures not found at ${fixtures}: clone the repository beside shared/ (../shared/fixtures)`);
   }
 }
