@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Config } from './config';
 import { createHeygenClient, type HeygenClient } from './heygen/upload-client';
@@ -7,14 +7,19 @@ import { clientIdleTimeout } from './http/client-idle-timeout';
 import { ConcurrencyGate } from './http/concurrency-gate';
 import { errorHandler } from './http/error-handler';
 import { methodNotAllowed, notFound } from './http/not-found';
+import { originPolicy } from './http/origin-policy';
+import { uploadRateLimit } from './http/rate-limit';
 import { requestContext } from './http/request-context';
 import { requestLog } from './http/request-log';
+import { requireUploadToken } from './http/require-upload-token';
 import { shutdownGate } from './http/shutdown-gate';
 import { healthRoutes } from './ops/health-routes';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
 import { Readiness } from './ops/readiness';
+import { closeRedis, connectRedis, createRedisConnection, type RedisConnection, redisReadinessCheck } from './ops/redis-connection';
 import { uploadMetrics } from './ops/upload-metrics';
+import { limitsHandler } from './upload/limits-route';
 import { uploadPrecheck } from './upload/upload-precheck';
 import { createUploadParser } from './upload/upload-parser';
 import { uploadHandler } from './upload/upload-route';
@@ -26,12 +31,18 @@ export interface AppDependencies {
   readonly readiness: Readiness;
   readonly heygen: HeygenClient;
   readonly gate: ConcurrencyGate;
+  /** The shared Redis, when REDIS_URL is set. */
+  readonly redis: RedisConnection | undefined;
+  /** Connects what needs connecting before the server listens. */
+  start(): Promise<void>;
   /** Releases what the dependencies hold open (upstream sockets, store connections). */
   close(): Promise<void>;
 }
 
 export function createDependencies(config: Config, overrides: Partial<AppDependencies> = {}): AppDependencies {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? new Metrics();
+  const readiness = overrides.readiness ?? new Readiness();
   const heygen =
     overrides.heygen ??
     createHeygenClient({
@@ -40,17 +51,21 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
       timeoutMs: config.upstreamTimeoutMs,
       onAttempt: ({ outcome, seconds }) => metrics.upstreamDuration.observe({ outcome }, seconds),
     });
+  const redis = 'redis' in overrides ? overrides.redis : config.redisUrl && createRedisConnection(config.redisUrl, logger);
+  if (redis) readiness.add(redisReadinessCheck(redis));
   return {
-    logger: overrides.logger ?? createLogger(config.logLevel),
+    logger,
     metrics,
-    readiness: overrides.readiness ?? new Readiness(),
+    readiness,
     heygen,
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
+    redis: redis || undefined,
+    start: overrides.start ?? (() => (redis ? connectRedis(redis) : Promise.resolve())),
     close:
       overrides.close ??
-      (() => {
+      (async () => {
         heygen.close();
-        return Promise.resolve();
+        if (redis) await closeRedis(redis);
       }),
   };
 }
@@ -67,6 +82,7 @@ export function createApp(config: Config, deps: AppDependencies): Express {
     spoolDirectory: config.tmpDir ?? tmpdir(),
     heygen: deps.heygen,
   });
+  const tokenCheck: RequestHandler[] = config.uploadTokenSecret ? [requireUploadToken(config.uploadTokenSecret)] : [];
 
   app.use(requestContext());
   app.use(requestLog(deps.logger));
@@ -77,11 +93,14 @@ export function createApp(config: Config, deps: AppDependencies): Express {
   });
 
   app.use(healthRoutes(deps.readiness, deps.metrics));
+  app.use(['/v1/asset', '/v1/limits'], uploadMetrics(deps.metrics), ...originPolicy(config.allowedOrigins));
+  app.route('/v1/limits').get(limitsHandler(config.maxBytes)).all(methodNotAllowed());
   app
     .route('/v1/asset')
     .post(
-      uploadMetrics(deps.metrics),
       shutdownGate(deps.readiness),
+      ...tokenCheck,
+      uploadRateLimit(config, deps.metrics, deps.logger, deps.redis),
       deps.gate.middleware(),
       uploadPrecheck(config.maxBytes),
       clientIdleTimeout(config.clientIdleTimeoutMs),

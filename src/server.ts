@@ -15,6 +15,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, deps: AppDependencies = createDependencies(config)): Promise<RunningServer> {
+  await deps.start();
   const app = createApp(config, deps);
   const server = http.createServer(app);
   server.headersTimeout = config.headersTimeoutMs;

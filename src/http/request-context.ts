@@ -12,6 +12,8 @@ export interface RequestContext {
   errorCode?: ErrorCode;
   /** Why, in words for operators (never sent to the client). */
   errorDetail?: string;
+  /** The end user named by a verified upload token. */
+  tokenSubject?: string;
   /** The key the rate limiter counted this request under. */
   rateLimitKey?: string;
   /** The client went away before it could be answered. */

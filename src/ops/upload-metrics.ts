@@ -2,9 +2,13 @@ import type { RequestHandler } from 'express';
 import { contextOf } from '../http/request-context';
 import type { Metrics } from './metrics';
 
-/** Counts every upload request once it ends, whatever stopped it, and tracks how many are in flight. */
+/** Counts every upload (POST) once it ends, whatever stopped it, and tracks how many are in flight. */
 export function uploadMetrics(metrics: Metrics): RequestHandler {
-  return (_req, res, next) => {
+  return (req, res, next) => {
+    if (req.method !== 'POST') {
+      next();
+      return;
+    }
     const context = contextOf(res);
     metrics.inFlight.inc();
     res.once('close', () => {

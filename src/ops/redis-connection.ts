@@ -1,0 +1,64 @@
+import { createClient } from 'redis';
+import type { Logger } from './logger';
+import type { ReadinessCheck } from './readiness';
+
+export type RedisConnection = ReturnType<typeof createClient>;
+
+/** How long start-up waits for Redis before serving with per-replica limits. */
+const CONNECT_WAIT_MS = 3_000;
+
+/**
+ * The shared Redis (REDIS_URL) for rate limits and idempotency records. Commands fail fast while it
+ * is unreachable (no offline queue), so a Redis outage degrades the service instead of stalling it,
+ * and the client keeps reconnecting in the background.
+ */
+export function createRedisConnection(url: string, logger: Logger): RedisConnection {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 2_000,
+      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000),
+    },
+  });
+  let reported = false;
+  client.on('error', (error: Error) => {
+    // Every failed reconnect emits an error; say it once per outage, not every 2 s.
+    if (!reported) logger.warn({ err: error.message }, 'redis unreachable; rate limits fall back to per-replica budgets');
+    reported = true;
+  });
+  client.on('ready', () => {
+    if (reported) logger.info('redis reachable again; shared rate limits restored');
+    reported = false;
+  });
+  return client;
+}
+
+/** Connects, waiting a bounded time: the service starts either way, degraded if Redis is down. */
+export async function connectRedis(client: RedisConnection): Promise<void> {
+  const connecting = client.connect().then(() => undefined);
+  connecting.catch(() => undefined);
+  await Promise.race([connecting, new Promise((resolve) => setTimeout(resolve, CONNECT_WAIT_MS).unref())]);
+}
+
+export async function closeRedis(client: RedisConnection): Promise<void> {
+  if (client.isOpen) await client.close().catch(() => client.destroy());
+  else client.destroy();
+}
+
+/**
+ * Readiness tells the truth about Redis but does not fail on it: every replica shares the one Redis,
+ * so failing readiness would turn a Redis outage into a full outage, while the fallback keeps a
+ * per-replica budget in force. The status word says which budget is in force.
+ */
+export function redisReadinessCheck(client: RedisConnection): ReadinessCheck {
+  return {
+    name: 'rate_limit_store',
+    check: () =>
+      Promise.resolve(
+        client.isReady
+          ? { ok: true, status: 'redis' }
+          : { ok: true, status: 'degraded: redis unreachable, per-replica budgets in force' },
+      ),
+  };
+}
