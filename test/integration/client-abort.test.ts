@@ -1,22 +1,19 @@
 import { fixture, paddedFile } from '../support/fixtures';
-import { singleFileFraming } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';
-import { openPost } from '../support/raw-http';
+import { startPartialUpload } from '../support/raw-http';
 import { nextEvent, waitForDirectory } from '../support/wait';
 
 const mp4 = fixture('sample.mp4');
 const MIB = 1024 * 1024;
 
 /** Starts an 8 MiB upload and sends its first 2 MiB, leaving the request open. */
-function startPartialUpload(harness: Harness) {
-  const framing = singleFileFraming('big.mp4', 'video/mp4');
-  const upload = openPost(harness.uploadUrl, {
-    'Content-Type': framing.contentType,
-    'Content-Length': String(framing.head.length + 8 * MIB + framing.tail.length),
+function startBigUpload(harness: Harness) {
+  return startPartialUpload(harness.uploadUrl, {
+    filename: 'big.mp4',
+    contentType: 'video/mp4',
+    declaredBytes: 8 * MIB,
+    firstBytes: paddedFile(mp4, 2 * MIB),
   });
-  upload.req.write(framing.head);
-  upload.req.write(paddedFile(mp4, 2 * MIB));
-  return upload;
 }
 
 describe('a client that aborts mid-upload', () => {
@@ -28,7 +25,7 @@ describe('a client that aborts mid-upload', () => {
     afterAll(() => harness.close());
 
     it('has its temp file removed and nothing forwarded', async () => {
-      const { req } = startPartialUpload(harness);
+      const { req } = startBigUpload(harness);
       // Past the in-memory threshold the spool is a temp file: wait for it, then vanish.
       await waitForDirectory(harness.spoolDir, (entries) => entries.length === 1);
       req.destroy();
@@ -48,7 +45,7 @@ describe('a client that aborts mid-upload', () => {
     it('has its upstream request aborted, never completed', async () => {
       const upstreamEnded = nextEvent<{ complete: boolean }>(harness.standIn.events, 'received');
       const upstreamStarted = nextEvent(harness.standIn.events, 'request');
-      const { req } = startPartialUpload(harness);
+      const { req } = startBigUpload(harness);
       await upstreamStarted;
       req.destroy();
       expect((await upstreamEnded).complete).toBe(false);

@@ -4,9 +4,8 @@ import request from 'supertest';
 import { Secret } from '../../src/secret';
 import { mintUploadToken } from '../../src/tokens/upload-token';
 import { fixture, paddedFile } from '../support/fixtures';
-import { singleFileFraming } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';
-import { openPost } from '../support/raw-http';
+import { startPartialUpload } from '../support/raw-http';
 import { waitForDirectory } from '../support/wait';
 
 const png = fixture('sample.png');
@@ -167,13 +166,12 @@ describe('concurrency cap', () => {
   afterAll(() => harness.close());
 
   it('answers 503 with Retry-After past the cap at once, and recovers when the slot frees', async () => {
-    const framing = singleFileFraming('slow.mp4', 'video/mp4');
-    const { req } = openPost(harness.uploadUrl, {
-      'Content-Type': framing.contentType,
-      'Content-Length': String(framing.head.length + 1024 * 1024 + framing.tail.length),
+    const { req } = startPartialUpload(harness.uploadUrl, {
+      filename: 'slow.mp4',
+      contentType: 'video/mp4',
+      declaredBytes: 1024 * 1024,
+      firstBytes: paddedFile(mp4, 8 * 1024),
     });
-    req.write(framing.head);
-    req.write(paddedFile(mp4, 8 * 1024));
     await new Promise<void>((resolve) => {
       const check = (): void => (harness.server.deps.gate.active === 1 ? resolve() : void setImmediate(check));
       check();
@@ -231,13 +229,12 @@ describe('timeouts', () => {
   afterAll(() => harness.close());
 
   it('cuts off a client that stalls mid-body with 408 and frees its spool', async () => {
-    const framing = singleFileFraming('stall.mp4', 'video/mp4');
-    const { req, response } = openPost(harness.uploadUrl, {
-      'Content-Type': framing.contentType,
-      'Content-Length': String(framing.head.length + 4 * 1024 * 1024 + framing.tail.length),
+    const { req, response } = startPartialUpload(harness.uploadUrl, {
+      filename: 'stall.mp4',
+      contentType: 'video/mp4',
+      declaredBytes: 4 * 1024 * 1024,
+      firstBytes: paddedFile(mp4, 2 * 1024 * 1024),
     });
-    req.write(framing.head);
-    req.write(paddedFile(mp4, 2 * 1024 * 1024));
     const answer = await response;
     expect(answer.status).toBe(408);
     expect((answer.json as { error: { code: string } }).error.code).toBe('CLIENT_TIMEOUT');
@@ -317,13 +314,12 @@ describe('many aborted uploads', () => {
     expect((await withPng(upload(harness))).status).toBe(201);
     const baseline = openDescriptors();
     for (let i = 0; i < 40; i += 1) {
-      const framing = singleFileFraming('abort.mp4', 'video/mp4');
-      const { req } = openPost(harness.uploadUrl, {
-        'Content-Type': framing.contentType,
-        'Content-Length': String(framing.head.length + 4 * 1024 * 1024 + framing.tail.length),
+      const { req } = startPartialUpload(harness.uploadUrl, {
+        filename: 'abort.mp4',
+        contentType: 'video/mp4',
+        declaredBytes: 4 * 1024 * 1024,
+        firstBytes: paddedFile(mp4, 1536 * 1024),
       });
-      req.write(framing.head);
-      req.write(paddedFile(mp4, 1536 * 1024));
       await waitForDirectory(harness.spoolDir, (entries) => entries.length === 1);
       req.destroy();
       await harness.server.deps.gate.idle();

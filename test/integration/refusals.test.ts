@@ -2,7 +2,7 @@ import request from 'supertest';
 import { fixture, paddedFile } from '../support/fixtures';
 import { multipartBody, singleFileFraming } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';
-import { openPost, post } from '../support/raw-http';
+import { openPost, post, startPartialUpload } from '../support/raw-http';
 import { waitForDirectory } from '../support/wait';
 
 const png = fixture('sample.png');
@@ -144,14 +144,13 @@ describe.each(['buffered', 'streaming'] as const)('refusals in %s mode', (mode) 
   });
 
   it('415 for a large mismatched file, answered while its body is still arriving', async () => {
-    const framing = singleFileFraming('fake.png', 'image/png');
-    const { req, response } = openPost(harness.uploadUrl, {
-      'Content-Type': framing.contentType,
-      'Content-Length': String(framing.head.length + 32 * 1024 * 1024 + framing.tail.length),
-    });
     // Send only the part headers and the first bytes of a JPEG; the answer must come without the rest.
-    req.write(framing.head);
-    req.write(paddedFile(jpg, 64 * 1024));
+    const { req, response } = startPartialUpload(harness.uploadUrl, {
+      filename: 'fake.png',
+      contentType: 'image/png',
+      declaredBytes: 32 * 1024 * 1024,
+      firstBytes: paddedFile(jpg, 64 * 1024),
+    });
     const answer = await response;
     expectError(answer, 415, 'CONTENT_MISMATCH');
     req.destroy();

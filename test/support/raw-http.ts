@@ -1,4 +1,5 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
+import { singleFileFraming } from './multipart';
 
 export interface RawResponse {
   readonly status: number;
@@ -49,4 +50,22 @@ export function openPost(url: string, headers: http.OutgoingHttpHeaders) {
   // A test that aborts on purpose need not handle the resulting rejection.
   response.catch(() => undefined);
   return { req, response };
+}
+
+/**
+ * Opens a single-file upload that declares `declaredBytes` of file and sends only `firstBytes` of it,
+ * leaving the request open: for stalls, aborts and early answers.
+ */
+export function startPartialUpload(
+  url: string,
+  file: { filename: string; contentType: string; declaredBytes: number; firstBytes: Buffer },
+  framing = singleFileFraming(file.filename, file.contentType),
+) {
+  const upload = openPost(url, {
+    'Content-Type': framing.contentType,
+    'Content-Length': String(framing.head.length + file.declaredBytes + framing.tail.length),
+  });
+  upload.req.write(framing.head);
+  upload.req.write(file.firstBytes);
+  return { ...upload, framing };
 }
