@@ -22,6 +22,7 @@ export class Spool extends Writable {
   #file: FileHandle | undefined;
   #path: string | undefined;
   #disposed = false;
+  #disposing: Promise<void> | undefined;
 
   constructor(directory: string) {
     // autoDestroy off: finishing must keep the bytes for sending; destroy() is for failures only.
@@ -99,8 +100,17 @@ export class Spool extends Writable {
     return this.#memory.length === 1 ? this.#memory[0]! : Buffer.concat(this.#memory, this.#size);
   }
 
-  /** Frees the memory and removes the temp file; safe to call more than once and on every path. */
-  async dispose(): Promise<void> {
+  /**
+   * Frees the memory and removes the temp file; safe to call more than once and on every path. Every
+   * call resolves only once the file is gone (a second caller must not see "done" while the first
+   * is still removing it).
+   */
+  dispose(): Promise<void> {
+    this.#disposing ??= this.#removeEverything();
+    return this.#disposing;
+  }
+
+  async #removeEverything(): Promise<void> {
     this.#disposed = true;
     this.#memory = [];
     const path = this.#path;

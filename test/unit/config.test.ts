@@ -1,0 +1,82 @@
+import { inspect } from 'node:util';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const KEY = 'sk-very-secret-value-123';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies documented defaults', () => {
+    const config = loadConfig({ HEYGEN_API_KEY: KEY });
+    expect(config).toMatchObject({
+      heygenUploadUrl: 'https://upload.heygen.com/v1/asset',
+      port: 3000,
+      maxBytes: { image: 32 * 1024 * 1024, video: 32 * 1024 * 1024, audio: 32 * 1024 * 1024 },
+      upstreamMode: 'buffered',
+      upstreamTimeoutMs: 60_000,
+      logLevel: 'info',
+      allowedOrigins: undefined,
+      trustProxy: false,
+      redisUrl: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('gives one clear message per bad variable', () => {
+    const problems = problemsOf({
+      PORT: '70000',
+      MAX_VIDEO_BYTES: '-5',
+      UPSTREAM_MODE: 'fast',
+      ALLOWED_ORIGINS: 'not a url',
+      REDIS_URL: 'http://x',
+      UPLOAD_TOKEN_SECRET: 'short',
+    });
+    expect(problems).toEqual([
+      'HEYGEN_API_KEY is required (your HeyGen API key)',
+      'PORT must be between 0 and 65535',
+      'MAX_VIDEO_BYTES must be greater than 0',
+      'UPSTREAM_MODE must be "buffered" or "streaming"',
+      'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com',
+      'REDIS_URL must be a redis:// or rediss:// URL',
+      'UPLOAD_TOKEN_SECRET must be at least 32 characters',
+    ]);
+  });
+
+  it('never echoes the key, even when it is malformed', () => {
+    const problems = problemsOf({ HEYGEN_API_KEY: `${KEY} with spaces`, PORT: 'x' });
+    expect(problems.join('\n')).not.toContain(KEY);
+    expect(problems).toContain('HEYGEN_API_KEY must not contain whitespace');
+  });
+
+  it('keeps the key out of logs and JSON', () => {
+    const config = loadConfig({ HEYGEN_API_KEY: KEY });
+    expect(inspect(config)).not.toContain(KEY);
+    expect(JSON.stringify(config)).not.toContain(KEY);
+    expect(`${String(config.heygenApiKey)}`).toBe('[redacted]');
+    expect(config.heygenApiKey.reveal()).toBe(KEY);
+  });
+
+  it('parses TRUST_PROXY and ALLOWED_ORIGINS', () => {
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, ALLOWED_ORIGINS: 'https://a.example, http://localhost:3001' }).allowedOrigins).toEqual([
+      'https://a.example',
+      'http://localhost:3001',
+    ]);
+  });
+
+  it('treats empty variables as unset and lets the environment win over defaults', () => {
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, PORT: '' }).port).toBe(3000);
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, PORT: '4000' }, { PORT: '5000' }).port).toBe(4000);
+    expect(loadConfig({ HEYGEN_API_KEY: KEY }, { PORT: '5000' }).port).toBe(5000);
+  });
+});

@@ -1,0 +1,95 @@
+import { readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { readHead } from '../../src/upload/read-head';
+import { SPOOL_MEMORY_BYTES, Spool } from '../../src/upload/spool';
+import { StreamLimiter } from '../../src/upload/stream-limiter';
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+describe('readHead', () => {
+  it('returns the first bytes and the whole stream again', async () => {
+    const data = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 251));
+    const source = new PassThrough();
+    source.end(data);
+    const { head, stream } = await readHead(source, 4100);
+    expect(head).toEqual(data.subarray(0, 4100));
+    expect(await collect(stream)).toEqual(data);
+  });
+
+  it('returns a short stream whole, and an empty one empty', async () => {
+    const short = new PassThrough();
+    short.end(Buffer.from('abc'));
+    const result = await readHead(short, 4100);
+    expect(result.head.toString()).toBe('abc');
+    expect((await collect(result.stream)).toString()).toBe('abc');
+
+    const empty = new PassThrough();
+    empty.end();
+    expect((await readHead(empty, 4100)).head.length).toBe(0);
+  });
+});
+
+describe('StreamLimiter', () => {
+  it('passes a stream at its budget and fails one byte over', async () => {
+    const exact = new StreamLimiter(10, () => new Error('over'));
+    await expect(pipeline(Readable.from([Buffer.alloc(6), Buffer.alloc(4)]), exact, new PassThrough().resume())).resolves.toBeUndefined();
+    expect(exact.bytes).toBe(10);
+    const over = new StreamLimiter(10, () => new Error('over'));
+    await expect(pipeline(Readable.from([Buffer.alloc(6), Buffer.alloc(5)]), over, new PassThrough().resume())).rejects.toThrow('over');
+  });
+});
+
+describe('Spool', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'spool-unit-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('keeps a small file in memory and gives it back as one buffer', async () => {
+    const spool = new Spool(dir);
+    await pipeline(Readable.from([Buffer.from('hello '), Buffer.from('world')]), spool);
+    expect(spool.path).toBeUndefined();
+    expect(spool.body()).toEqual(Buffer.from('hello world'));
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('moves a large file to a private temp file, replays it as often as asked, and removes it', async () => {
+    const data = Buffer.alloc(SPOOL_MEMORY_BYTES + 12345, 7);
+    const spool = new Spool(dir);
+    await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), spool);
+    expect(spool.size).toBe(data.length);
+    expect(spool.path).toBeDefined();
+    expect(await readFile(spool.path!)).toEqual(data);
+    const first = spool.body();
+    const second = spool.body();
+    expect(await collect(first as Readable)).toEqual(data);
+    expect(await collect(second as Readable)).toEqual(data);
+    await spool.dispose();
+    await spool.dispose();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('removes its temp file when the source fails midway', async () => {
+    const source = new PassThrough();
+    const spool = new Spool(dir);
+    const piping = pipeline(source, spool);
+    source.write(Buffer.alloc(SPOOL_MEMORY_BYTES + 1));
+    await new Promise<void>((resolve) => {
+      const check = (): void => (readdirSync(dir).length === 1 ? resolve() : void setImmediate(check));
+      check();
+    });
+    source.destroy(new Error('client went away'));
+    await expect(piping).rejects.toThrow('client went away');
+    await spool.dispose();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
