@@ -10,11 +10,12 @@ import { contextOf } from './request-context';
  */
 export function clientIdleTimeout(timeoutMs: number): RequestHandler {
   return (req, res, next) => {
-    const socket = req.socket;
     const stopWatching = (): void => {
-      socket.setTimeout(0);
+      req.setTimeout(0);
     };
-    socket.setTimeout(timeoutMs, () => {
+    // On the request, not the socket: Node's server destroys a timed-out socket unless the request
+    // (or response, or server) has a 'timeout' listener, and the 408 must reach the client first.
+    req.setTimeout(timeoutMs, () => {
       stopWatching();
       const context = contextOf(res);
       if (!res.headersSent) {
@@ -22,9 +23,11 @@ export function clientIdleTimeout(timeoutMs: number): RequestHandler {
         context.errorDetail = `no body bytes for ${timeoutMs} ms`;
         res.setHeader('Connection', 'close');
         sendError(res, new ApiError('CLIENT_TIMEOUT'));
-        res.once('finish', () => socket.destroy());
+        // Destroy the request, not just its socket: once a response has finished, Node no longer
+        // tells an unread request that its socket closed, and the upload would hang on it forever.
+        res.once('finish', () => req.destroy());
       } else {
-        socket.destroy();
+        req.destroy();
       }
     });
     req.once('end', stopWatching);

@@ -18,7 +18,9 @@ export function drainAfterEarlyAnswer(req: Request, res: Response): void {
     const stop = (): void => {
       clearTimeout(timer);
       req.off('data', onData);
-      req.socket.destroy();
+      // The request, not only its socket: after the response has finished Node would not tell the
+      // request that its socket closed, and whatever still reads it would wait forever.
+      req.destroy();
     };
     const onData = (chunk: Buffer): void => {
       drained += chunk.length;

@@ -44,6 +44,11 @@ function createStore(logger: Logger, redis: RedisConnection | undefined): Store 
     prefix: REDIS_KEY_PREFIX,
     sendCommand: (...args: string[]) => redis.sendCommand(args),
   });
+  // The store loads its Lua scripts from its constructor and keeps the promises for later. With
+  // Redis down at that moment they reject with nobody listening, and an unhandled rejection ends
+  // the process; the store reloads them itself on the next call.
+  shared.incrementScriptSha.catch(() => undefined);
+  shared.getScriptSha.catch(() => undefined);
   let lastWarning = 0;
   return new FallbackRateLimitStore(shared, new MemoryStore(), () => redis.isReady, (error) => {
     // One warning a minute is enough to see a degraded limiter in the logs.

@@ -41,9 +41,13 @@ export async function connectRedis(client: RedisConnection): Promise<void> {
   await Promise.race([connecting, new Promise((resolve) => setTimeout(resolve, CONNECT_WAIT_MS).unref())]);
 }
 
+/** Closes gracefully when Redis answers; otherwise drops the socket and stops reconnecting. */
 export async function closeRedis(client: RedisConnection): Promise<void> {
-  if (client.isOpen) await client.close().catch(() => client.destroy());
-  else client.destroy();
+  if (client.isReady) {
+    await client.close().catch(() => client.destroy());
+    return;
+  }
+  if (client.isOpen) client.destroy();
 }
 
 /**
