@@ -1,28 +1,43 @@
 import { loadConfig } from '../config';
 import { startServer } from '../server';
+import { startDemoServer } from './demo-server';
 import { startStandInHeygen } from './stand-in-heygen';
 
 /**
  * `npm run dev`: the proxy on http://localhost:3000 against an embedded stand-in of HeyGen's endpoint,
- * with no configuration and no HeyGen account. Any variable set in the environment still wins,
- * except HEYGEN_UPLOAD_URL, which always points at the stand-in here.
+ * and the demo page on http://localhost:3001, with no configuration and no HeyGen account. Any
+ * variable set in the environment still wins, except HEYGEN_UPLOAD_URL, which always points at the
+ * stand-in here.
  */
 const DEV_API_KEY = 'dev-key-not-a-real-heygen-key';
+const DEFAULT_DEMO_PORT = '3001';
 
 async function launch(): Promise<void> {
-  const defaults = { HEYGEN_API_KEY: DEV_API_KEY, PORT: '3000', HOST: 'localhost', LOG_LEVEL: 'info' };
+  const demoPort = Number(process.env.DEMO_PORT || DEFAULT_DEMO_PORT);
+  if (!Number.isInteger(demoPort) || demoPort < 1 || demoPort > 65535) throw new Error('DEMO_PORT must be a port number (1-65535)');
+  // The demo page is another origin (another port), so the proxy must list it; browsers send
+  // "localhost" exactly as typed, and the origin check compares strings, so 127.0.0.1 would not match.
+  const demoOrigin = `http://localhost:${demoPort}`;
+  const defaults = { HEYGEN_API_KEY: DEV_API_KEY, PORT: '3000', HOST: 'localhost', LOG_LEVEL: 'info', ALLOWED_ORIGINS: demoOrigin };
   const apiKey = loadConfig(undefined, defaults).heygenApiKey.reveal();
   const standIn = await startStandInHeygen({ apiKey });
   const config = loadConfig({ ...process.env, HEYGEN_UPLOAD_URL: standIn.url }, defaults);
   const proxy = await startServer(config);
+  const proxyUrl = `http://localhost:${proxy.port}`;
+  const demo = await startDemoServer({ proxyUrl, port: demoPort, host: config.host, publicHost: 'localhost' });
   const { logger } = proxy.deps;
   logger.info({ upstream: standIn.url }, 'stand-in HeyGen upstream listening');
-  logger.info(`try: curl -F file=@../shared/fixtures/sample.png ${proxy.url.replace('127.0.0.1', 'localhost')}/v1/asset`);
+  logger.info({ allowed_origins: config.allowedOrigins ?? 'same-origin only' }, `demo page: ${demo.url}/`);
+  if (config.allowedOrigins !== undefined && !config.allowedOrigins.includes(demo.url)) {
+    logger.warn(`ALLOWED_ORIGINS does not list ${demo.url}: the demo page's uploads will be refused (403)`);
+  }
+  logger.info(`try: curl -F file=@../shared/fixtures/sample.png ${proxyUrl}/v1/asset`);
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void proxy
-        .shutdown()
+      void demo
+        .close()
+        .then(() => proxy.shutdown())
         .then(() => standIn.close())
         .then(() => process.exit(0));
     });

@@ -1,0 +1,76 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import express from 'express';
+
+/**
+ * The demo page (public/) on an origin of its own, so that the browser treats the proxy as another
+ * site and CORS and the origin check are exercised as they are for a real integrator's app.
+ */
+export const DEMO_PUBLIC_DIR = join(__dirname, '..', '..', 'public');
+
+export interface DemoServerOptions {
+  /**
+   * Where the page sends uploads, e.g. http://localhost:3000 (no trailing path). A function is read
+   * on each request, for when the proxy starts after the page's origin is known (tests on port 0).
+   */
+  readonly proxyUrl: string | (() => string);
+  readonly port?: number;
+  readonly host?: string;
+  /** The host name used in the returned `url` (the listening address otherwise). */
+  readonly publicHost?: string;
+}
+
+export interface DemoServer {
+  /** The page's origin, e.g. http://localhost:3001: what the browser sends as Origin. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
+  const proxyUrl = typeof options.proxyUrl === 'function' ? options.proxyUrl : () => options.proxyUrl as string;
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    const proxyOrigin = new URL(proxyUrl()).origin;
+    // The page talks to the proxy only, and previews images from the picked file (blob:), so a
+    // tight policy costs nothing and shows integrators what their own page needs: connect-src.
+    res.setHeader(
+      'Content-Security-Policy',
+      `default-src 'self'; connect-src 'self' ${proxyOrigin}; img-src 'self' blob:; ` +
+        "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+  // The page reads the proxy's address from here rather than having it baked in.
+  app.get('/config.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ proxyUrl: proxyUrl() });
+  });
+  app.use(express.static(DEMO_PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
+
+  const server = http.createServer(app);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = options.publicHost ?? (address.includes(':') ? `[${address}]` : address);
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
