@@ -21,12 +21,8 @@ ARG NPM_CONFIG_REGISTRY
 ARG HTTP_PROXY
 ARG HTTPS_PROXY
 ARG NO_PROXY
-# `npm ci` is the install we want. Some registry mirrors serve only some platforms' optional packages
-# (ours lacks the non-linux bindings of jest's resolver); npm ci then calls the lockfile out of sync
-# although everything this platform needs is there, and `npm install --no-save` installs the same
-# locked versions without rewriting the lockfile.
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
-    npm ci || npm install --no-save
+    npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The stand-in upstream under src/dev is for tests and local development only.
@@ -38,7 +34,7 @@ ARG HTTP_PROXY
 ARG HTTPS_PROXY
 ARG NO_PROXY
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
-    (npm ci --omit=dev || npm install --no-save --omit=dev) && npm cache clean --force
+    npm ci --omit=dev && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production PORT=3000
