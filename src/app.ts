@@ -51,7 +51,12 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
       timeoutMs: config.upstreamTimeoutMs,
       onAttempt: ({ outcome, seconds }) => metrics.upstreamDuration.observe({ outcome }, seconds),
     });
-  const redis = 'redis' in overrides ? overrides.redis : config.redisUrl && createRedisConnection(config.redisUrl, logger);
+  const redis =
+    'redis' in overrides
+      ? overrides.redis
+      : config.redisUrl === undefined
+        ? undefined
+        : createRedisConnection(config.redisUrl, logger);
   if (redis) readiness.add(redisReadinessCheck(redis));
   return {
     logger,
@@ -59,7 +64,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     readiness,
     heygen,
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
-    redis: redis || undefined,
+    redis,
     start: overrides.start ?? (() => (redis ? connectRedis(redis) : Promise.resolve())),
     close:
       overrides.close ??

@@ -53,6 +53,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       await server.shutdown();
       await standIn.close();
       await rm(spoolDir, { recursive: true, force: true });
+      // Every suite that uses a harness also proves that none of its log output carries the key.
+      if (logs.text.includes(TEST_API_KEY)) throw new Error('the API key appeared in the log output');
     },
   };
 }
