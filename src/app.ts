@@ -10,6 +10,9 @@ import { methodNotAllowed, notFound } from './http/not-found';
 import { requestContext } from './http/request-context';
 import { requestLog } from './http/request-log';
 import { shutdownGate } from './http/shutdown-gate';
+import { idempotentUpload } from './idempotency/idempotent-upload';
+import type { IdempotencyStore } from './idempotency/idempotency-store';
+import { MemoryIdempotencyStore } from './idempotency/memory-store';
 import { healthRoutes } from './ops/health-routes';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
@@ -26,6 +29,7 @@ export interface AppDependencies {
   readonly readiness: Readiness;
   readonly heygen: HeygenClient;
   readonly gate: ConcurrencyGate;
+  readonly idempotency: IdempotencyStore;
   /** Releases what the dependencies hold open (upstream sockets, store connections). */
   close(): Promise<void>;
 }
@@ -46,6 +50,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     readiness: overrides.readiness ?? new Readiness(),
     heygen,
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
+    idempotency: overrides.idempotency ?? new MemoryIdempotencyStore(),
     close:
       overrides.close ??
       (() => {
@@ -85,7 +90,7 @@ export function createApp(config: Config, deps: AppDependencies): Express {
       deps.gate.middleware(),
       uploadPrecheck(config.maxBytes),
       clientIdleTimeout(config.clientIdleTimeoutMs),
-      uploadHandler(parseUpload),
+      idempotentUpload({ store: deps.idempotency, logger: deps.logger }, uploadHandler(parseUpload)),
     )
     .all(methodNotAllowed());
 

@@ -2,6 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AppDependencies, createApp, createDependencies } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
+import { RedisIdempotencyStore } from './idempotency/redis-store';
+import { createLogger } from './ops/logger';
+import { connectRedis } from './ops/redis-client';
 
 /** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -47,6 +50,21 @@ export async function startServer(config: Config, deps: AppDependencies = create
   return { url: `http://${host}:${port}`, port, deps, shutdown };
 }
 
+/** A real process's dependencies: with REDIS_URL, idempotency records are shared through Redis. */
+async function processDependencies(config: Config): Promise<AppDependencies> {
+  if (config.redisUrl === undefined) return createDependencies(config);
+  const logger = createLogger(config.logLevel);
+  const redis = await connectRedis(config.redisUrl, (error) => logger.warn({ err: error }, 'redis connection error'));
+  const deps = createDependencies(config, { logger, idempotency: new RedisIdempotencyStore(redis) });
+  return {
+    ...deps,
+    async close() {
+      await deps.close();
+      await redis.close();
+    },
+  };
+}
+
 /** Process entry: read the config, listen, and shut down gracefully on SIGTERM or SIGINT. */
 async function main(): Promise<void> {
   let config: Config;
@@ -59,7 +77,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const running = await startServer(config);
+  const running = await startServer(config, await processDependencies(config));
   const { logger } = running.deps;
   logger.info({ url: running.url, mode: config.upstreamMode }, 'heygen upload proxy listening');
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
