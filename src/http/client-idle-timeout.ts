@@ -11,10 +11,15 @@ import { contextOf } from './request-context';
 export function clientIdleTimeout(timeoutMs: number): RequestHandler {
   return (req, res, next) => {
     const socket = req.socket;
+    // Listen on the request, not the socket: Node's server destroys a timed-out socket unless the
+    // request (or response, or server) has a 'timeout' listener, so a socket listener never got to
+    // send the 408. And on a kept-alive connection the socket outlives the request: a listener left
+    // on it would fire for a later request.
     const stopWatching = (): void => {
       socket.setTimeout(0);
+      req.off('timeout', onTimeout);
     };
-    socket.setTimeout(timeoutMs, () => {
+    const onTimeout = (): void => {
       stopWatching();
       const context = contextOf(res);
       if (!res.headersSent) {
@@ -26,7 +31,8 @@ export function clientIdleTimeout(timeoutMs: number): RequestHandler {
       } else {
         socket.destroy();
       }
-    });
+    };
+    req.setTimeout(timeoutMs, onTimeout);
     req.once('end', stopWatching);
     res.once('close', stopWatching);
     next();
