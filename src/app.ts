@@ -9,10 +9,14 @@ import { errorHandler } from './http/error-handler';
 import { methodNotAllowed, notFound } from './http/not-found';
 import { originPolicy } from './http/origin-policy';
 import { uploadRateLimit } from './http/rate-limit';
-import { requestContext } from './http/request-context';
+import { contextOf, requestContext } from './http/request-context';
 import { requestLog } from './http/request-log';
 import { requireUploadToken } from './http/require-upload-token';
 import { shutdownGate } from './http/shutdown-gate';
+import type { IdempotencyStore } from './idempotency/idempotency-store';
+import { idempotentUpload } from './idempotency/idempotent-upload';
+import { MemoryIdempotencyStore } from './idempotency/memory-store';
+import { RedisIdempotencyStore } from './idempotency/redis-store';
 import { healthRoutes } from './ops/health-routes';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
@@ -33,6 +37,8 @@ export interface AppDependencies {
   readonly gate: ConcurrencyGate;
   /** The shared Redis, when REDIS_URL is set. */
   readonly redis: RedisConnection | undefined;
+  /** Completed uploads by Idempotency-Key: in Redis when REDIS_URL is set, else in memory. */
+  readonly idempotency: IdempotencyStore;
   /** Connects what needs connecting before the server listens. */
   start(): Promise<void>;
   /** Releases what the dependencies hold open (upstream sockets, store connections). */
@@ -65,6 +71,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     heygen,
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
     redis,
+    idempotency: overrides.idempotency ?? (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
     start: overrides.start ?? (() => (redis ? connectRedis(redis) : Promise.resolve())),
     close:
       overrides.close ??
@@ -109,7 +116,11 @@ export function createApp(config: Config, deps: AppDependencies): Express {
       deps.gate.middleware(),
       uploadPrecheck(config.maxBytes),
       clientIdleTimeout(config.clientIdleTimeoutMs),
-      uploadHandler(parseUpload),
+      idempotentUpload(
+        // Per client as the rate limiter sees it: the token's subject, else the client's address.
+        { store: deps.idempotency, logger: deps.logger, clientKey: (req, res) => contextOf(res).rateLimitKey ?? req.ip ?? 'unknown' },
+        uploadHandler(parseUpload),
+      ),
     )
     .all(methodNotAllowed());
 

@@ -40,6 +40,10 @@ export const ERROR_CATALOGUE = {
     status: 503,
     message: 'Uploads are paused while the rate limiter is unreachable; try again shortly.',
   },
+  IDEMPOTENCY_UNAVAILABLE: {
+    status: 503,
+    message: 'Uploads with an Idempotency-Key are paused while their store is unreachable; try again shortly.',
+  },
   NOT_READY: { status: 503, message: 'This server is not ready to take uploads.' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The media service did not answer in time. Try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;

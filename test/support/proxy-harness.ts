@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDependencies } from '../../src/app';
+import { type AppDependencies, createDependencies } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { type StandInHeygen, startStandInHeygen } from '../../src/dev/stand-in-heygen';
 import { createLogger } from '../../src/ops/logger';
@@ -24,9 +24,13 @@ export interface Harness {
 
 /**
  * A real proxy on a loopback port, in front of a real stand-in upstream, with its logs captured and
- * its spool in a directory of its own. `env` overrides any variable.
+ * its spool in a directory of its own. `env` overrides any variable; `overrides` swaps dependencies
+ * (e.g. a Redis-backed idempotency store shared by two harnesses).
  */
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  overrides: Partial<Omit<AppDependencies, 'logger'>> = {},
+): Promise<Harness> {
   const standIn = await startStandInHeygen({ apiKey: TEST_API_KEY });
   const spoolDir = await mkdtemp(join(tmpdir(), 'proxy-spool-'));
   const config = loadConfig({
@@ -41,7 +45,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     ...env,
   });
   const logs = new LogCapture();
-  const server = await startServer(config, createDependencies(config, { logger: createLogger(config.logLevel, logs) }));
+  const server = await startServer(config, createDependencies(config, { ...overrides, logger: createLogger(config.logLevel, logs) }));
   return {
     url: server.url,
     uploadUrl: `${server.url}/v1/asset`,

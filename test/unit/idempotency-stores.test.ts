@@ -1,0 +1,144 @@
+import type { IdempotencyStore } from '../../src/idempotency/idempotency-store';
+import { COMPLETED_TTL_MS, IN_FLIGHT_TTL_MS } from '../../src/idempotency/idempotency-store';
+import { MemoryIdempotencyStore } from '../../src/idempotency/memory-store';
+import { REDIS_KEY_PREFIX, RedisIdempotencyStore } from '../../src/idempotency/redis-store';
+import type { RedisConnection as RedisClient } from '../../src/ops/redis-connection';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+
+const RESPONSE = { status: 201, body: { id: 'asset-1', file_type: 'image', url: 'https://x/1', image_key: null, created_ts: 1 } };
+
+/** The behaviour every store must have; run against each implementation below. */
+function storeContract(makeStore: () => IdempotencyStore): void {
+  let store: IdempotencyStore;
+  beforeEach(() => {
+    store = makeStore();
+  });
+
+  it('reserves a new key once; a second reserve sees it in flight', async () => {
+    const first = await store.reserve('client-a', 'key-1');
+    expect(first.state).toBe('reserved');
+    expect(await store.reserve('client-a', 'key-1')).toEqual({ state: 'in-flight' });
+  });
+
+  it('lets exactly one of many simultaneous reserves win', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 25 }, () => store.reserve('client-a', 'race')));
+    expect(outcomes.filter((outcome) => outcome.state === 'reserved')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome.state === 'in-flight')).toHaveLength(24);
+  });
+
+  it('replays a completed response', async () => {
+    const reservation = await store.reserve('client-a', 'key-2');
+    if (reservation.state !== 'reserved') throw new Error('expected a reservation');
+    await store.complete('client-a', 'key-2', reservation.token, RESPONSE);
+    expect(await store.reserve('client-a', 'key-2')).toEqual({ state: 'completed', response: RESPONSE });
+  });
+
+  it('frees a released key for a new attempt', async () => {
+    const reservation = await store.reserve('client-a', 'key-3');
+    if (reservation.state !== 'reserved') throw new Error('expected a reservation');
+    await store.release('client-a', 'key-3', reservation.token);
+    expect((await store.reserve('client-a', 'key-3')).state).toBe('reserved');
+  });
+
+  it('keeps clients apart, including keys that would collide if joined naively', async () => {
+    expect((await store.reserve('client-a', 'same')).state).toBe('reserved');
+    expect((await store.reserve('client-b', 'same')).state).toBe('reserved');
+    expect((await store.reserve('a:b', 'c')).state).toBe('reserved');
+    expect((await store.reserve('a', 'b:c')).state).toBe('reserved');
+  });
+
+  it("does not let a stale holder release or complete another request's marker", async () => {
+    const first = await store.reserve('client-a', 'key-4');
+    if (first.state !== 'reserved') throw new Error('expected a reservation');
+    await store.release('client-a', 'key-4', first.token);
+    const second = await store.reserve('client-a', 'key-4');
+    if (second.state !== 'reserved') throw new Error('expected a reservation');
+    await store.release('client-a', 'key-4', first.token);
+    await store.complete('client-a', 'key-4', first.token, RESPONSE);
+    await store.refresh('client-a', 'key-4', first.token);
+    expect(await store.reserve('client-a', 'key-4')).toEqual({ state: 'in-flight' });
+  });
+}
+
+describe('MemoryIdempotencyStore', () => {
+  storeContract(() => new MemoryIdempotencyStore());
+
+  it('is bounded: past its size the least recently used record goes', async () => {
+    const store = new MemoryIdempotencyStore(2);
+    await store.reserve('c', 'one');
+    await store.reserve('c', 'two');
+    await store.reserve('c', 'three');
+    expect((await store.reserve('c', 'one')).state).toBe('reserved');
+    expect(await store.reserve('c', 'three')).toEqual({ state: 'in-flight' });
+  });
+
+  it('expires in-flight markers after minutes and completed records after a day', async () => {
+    let now = 1_000;
+    const store = new MemoryIdempotencyStore(100, () => now);
+    await store.reserve('c', 'stuck');
+    now += IN_FLIGHT_TTL_MS - 1;
+    expect(await store.reserve('c', 'stuck')).toEqual({ state: 'in-flight' });
+    now += 2;
+    const retry = await store.reserve('c', 'stuck');
+    if (retry.state !== 'reserved') throw new Error('expected the expired marker to be gone');
+    await store.complete('c', 'stuck', retry.token, RESPONSE);
+    now += COMPLETED_TTL_MS - 1;
+    expect((await store.reserve('c', 'stuck')).state).toBe('completed');
+    now += 2;
+    expect((await store.reserve('c', 'stuck')).state).toBe('reserved');
+  });
+});
+
+describe('RedisIdempotencyStore against a real redis-server', () => {
+  let redis: RedisServer;
+  let client: RedisClient;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    client = await redis.client();
+  });
+  afterAll(() => redis?.stop());
+  beforeEach(() => client.flushAll());
+
+  storeContract(() => new RedisIdempotencyStore(client));
+
+  it('writes markers that expire: a few minutes in flight, a day once completed', async () => {
+    const store = new RedisIdempotencyStore(client);
+    const reservation = await store.reserve('client-a', 'ttl');
+    if (reservation.state !== 'reserved') throw new Error('expected a reservation');
+    const [key] = await client.keys(`${REDIS_KEY_PREFIX}*`);
+    expect(key).toBeDefined();
+    const inFlightTtl = await client.pTTL(key!);
+    expect(inFlightTtl).toBeGreaterThan(IN_FLIGHT_TTL_MS - 60_000);
+    expect(inFlightTtl).toBeLessThanOrEqual(IN_FLIGHT_TTL_MS);
+    await store.complete('client-a', 'ttl', reservation.token, RESPONSE);
+    const completedTtl = await client.pTTL(key!);
+    expect(completedTtl).toBeGreaterThan(COMPLETED_TTL_MS - 60_000);
+    expect(completedTtl).toBeLessThanOrEqual(COMPLETED_TTL_MS);
+  });
+
+  it('frees a key whose holder died once its marker expires', async () => {
+    const store = new RedisIdempotencyStore(client);
+    await store.reserve('client-a', 'crashed');
+    const [key] = await client.keys(`${REDIS_KEY_PREFIX}*`);
+    // Stand in for the passing of IN_FLIGHT_TTL_MS: Redis itself removes the marker.
+    await client.pExpire(key!, 1);
+    await waitUntilGone(client, key!);
+    expect((await store.reserve('client-a', 'crashed')).state).toBe('reserved');
+  });
+
+  it('keeps client addresses out of its key names', async () => {
+    const store = new RedisIdempotencyStore(client);
+    await store.reserve('203.0.113.7', 'visible-key');
+    const keys = await client.keys('*');
+    expect(keys.join(' ')).not.toContain('203.0.113.7');
+    expect(keys.join(' ')).not.toContain('visible-key');
+  });
+});
+
+/** Redis's own expiry is lazy plus a 10 Hz sweep; EXISTS forces the lazy check. Bounded polling on Redis itself. */
+async function waitUntilGone(client: RedisClient, key: string): Promise<void> {
+  for (let attempt = 0; attempt < 1000; attempt += 1) {
+    if ((await client.exists(key)) === 0) return;
+  }
+  throw new Error(`${key} never expired`);
+}
