@@ -11,10 +11,12 @@ import { contextOf } from './request-context';
 export function clientIdleTimeout(timeoutMs: number): RequestHandler {
   return (req, res, next) => {
     const socket = req.socket;
+    // setTimeout(0) alone leaves the listener on the socket: on a keep-alive connection every request
+    // would add one more, each holding its req and res alive until the connection closes.
     const stopWatching = (): void => {
-      socket.setTimeout(0);
+      socket.setTimeout(0, onIdle);
     };
-    socket.setTimeout(timeoutMs, () => {
+    const onIdle = (): void => {
       stopWatching();
       const context = contextOf(res);
       if (!res.headersSent) {
@@ -26,7 +28,8 @@ export function clientIdleTimeout(timeoutMs: number): RequestHandler {
       } else {
         socket.destroy();
       }
-    });
+    };
+    socket.setTimeout(timeoutMs, onIdle);
     req.once('end', stopWatching);
     res.once('close', stopWatching);
     next();
