@@ -196,7 +196,16 @@ export function verdicts(results: readonly ScenarioResult[]): Verdict[] {
   return rows;
 }
 
-export function renderReport(info: RunInfo, results: readonly ScenarioResult[], notes: readonly string[]): string {
+/**
+ * `appendix` is hand-written Markdown (bench/changes.md: what was changed and what it gained), kept
+ * apart so that a regenerated table does not drop it.
+ */
+export function renderReport(
+  info: RunInfo,
+  results: readonly ScenarioResult[],
+  notes: readonly string[],
+  appendix?: string,
+): string {
   const lines = [
     '# Benchmarks',
     '',
@@ -221,5 +230,6 @@ export function renderReport(info: RunInfo, results: readonly ScenarioResult[], 
   lines.push('## Targets', '', '| target | measured | verdict |', '|---|---|---|');
   for (const row of verdicts(results)) lines.push(`| ${row.target} | ${row.measured} | ${row.verdict} |`);
   lines.push('');
+  if (appendix !== undefined && appendix.trim() !== '') lines.push(appendix.trim(), '');
   return lines.join('\n');
 }

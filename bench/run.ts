@@ -147,7 +147,9 @@ async function main(): Promise<number> {
     reps: options.reps,
     seconds: (performance.now() - started) / 1000,
   };
-  const report = renderReport(info, results, notes);
+  const changes = path.join(ROOT, 'bench', 'changes.md');
+  const appendix = fs.existsSync(changes) ? fs.readFileSync(changes, 'utf8') : undefined;
+  const report = renderReport(info, results, notes, appendix);
   const partial = options.only.length < SCENARIO_IDS.length;
   const out = outputPath(options, partial);
   fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -3,8 +3,11 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 export type { Logger } from 'pino';
 
 /**
- * Paths pino blanks out wherever they appear. Request headers are not logged at all; these are the
- * second line of defence for anything that ever carries a credential.
+ * Paths pino blanks out. Request headers are not logged at all; these are the second line of defence
+ * for anything that ever carries a credential. All explicit: wildcard paths ('*.token') make pino
+ * walk every logged object on every line (1.2% of a small upload's CPU), and no line we write has
+ * such a field one level down. An axios error logged as `err` carries the request headers (the API
+ * key) under `config.headers`, so that path is listed where an error can sit.
  */
 const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -13,11 +16,10 @@ const REDACTED_PATHS = [
   'headers.authorization',
   'headers["x-api-key"]',
   'config.headers',
-  '*.config.headers',
+  'err.config.headers',
+  'err.cause.config.headers',
   'apiKey',
   'token',
-  '*.apiKey',
-  '*.token',
 ];
 
 /** Structured JSON logs to stdout (or `destination` in tests), with credentials redacted. */

@@ -1,5 +1,4 @@
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline, type Readable } from 'node:stream';
 import type { HeygenClient } from '../heygen/upload-client';
 import type { AllowedMediaType } from './media-types';
 import type { PreparedUpload } from './prepared-upload';
@@ -20,7 +19,11 @@ export async function spoolUpload(
 ): Promise<PreparedUpload> {
   const spool = new Spool(spoolDirectory);
   try {
-    await pipeline(file, limiter, spool);
+    // The callback pipeline: stream/promises' version builds an AbortSignal (and a DOMException)
+    // per call, which showed up at 1.6% of the CPU profile for small files.
+    await new Promise<void>((resolve, reject) => {
+      pipeline(file, limiter, spool, (error) => (error ? reject(error) : resolve()));
+    });
   } catch (error) {
     await spool.dispose();
     throw error;

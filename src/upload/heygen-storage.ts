@@ -12,6 +12,9 @@ import { resolveMediaType } from './resolve-media-type';
 import { StreamLimiter } from './stream-limiter';
 import { streamUpload } from './streaming-upload';
 
+/** What the streaming upstream body may hold ahead of HeyGen's socket. */
+const UPSTREAM_BUFFER_BYTES = 256 * 1024;
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
@@ -86,6 +89,8 @@ export class HeygenStorage implements StorageEngine {
     const limiter = new StreamLimiter(
       maxBytes,
       () => new ApiError('FILE_TOO_LARGE', `${capitalise(kind)} files may be at most ${describeBytes(maxBytes)}.`),
+      // Streaming: the limiter is the upstream body, and its buffer is what the socket drains from.
+      this.#options.mode === 'streaming' ? { readableHighWaterMark: UPSTREAM_BUFFER_BYTES } : {},
     );
     return this.#options.mode === 'streaming'
       ? streamUpload(stream, limiter, mediaType, this.#options.heygen)

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { type FileHandle, open, rm } from 'node:fs/promises';
+import { close, createReadStream, open, rm, writev } from 'node:fs';
 import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 
@@ -19,10 +18,13 @@ export class Spool extends Writable {
   readonly #directory: string;
   #memory: Buffer[] = [];
   #size = 0;
-  #file: FileHandle | undefined;
+  /** The temp file's descriptor while it is open for writing. */
+  #fd: number | undefined;
   #path: string | undefined;
   #disposed = false;
   #disposing: Promise<void> | undefined;
+  #writing = false;
+  #closeWhenWritten: (() => void) | undefined;
 
   constructor(directory: string) {
     // autoDestroy off: finishing must keep the bytes for sending; destroy() is for failures only.
@@ -43,39 +45,84 @@ export class Spool extends Writable {
     this._writev([{ chunk }], callback);
   }
 
+  // Callback fs rather than FileHandle promises: one write per batch of chunks, no promise or
+  // FileHandle bookkeeping per write (the same calls fs.WriteStream makes, minus its own buffering).
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    const buffers = chunks.map(({ chunk }) => chunk);
-    const length = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+    const buffers = chunks.length === 1 ? [chunks[0]!.chunk] : chunks.map(({ chunk }) => chunk);
+    let length = 0;
+    for (const buffer of buffers) length += buffer.length;
     this.#size += length;
-    if (this.#file === undefined && this.#size <= SPOOL_MEMORY_BYTES) {
-      this.#memory.push(...buffers);
+    if (this.#fd === undefined && this.#size <= SPOOL_MEMORY_BYTES) {
+      for (const buffer of buffers) this.#memory.push(buffer);
       callback();
       return;
     }
-    this.#writeToFile(buffers).then(() => callback(), callback);
-  }
-
-  async #writeToFile(buffers: Buffer[]): Promise<void> {
-    if (this.#file === undefined) {
-      const path = join(this.#directory, `${SPOOL_FILE_PREFIX}${randomBytes(12).toString('hex')}`);
-      this.#path = path;
-      // 'wx': never reuse or follow an existing path; 0o600: the upload is nobody else's to read.
-      const file = await open(path, 'wx', 0o600);
+    if (this.#fd !== undefined) {
+      this.#write(this.#fd, buffers, callback);
+      return;
+    }
+    const path = join(this.#directory, `${SPOOL_FILE_PREFIX}${randomBytes(12).toString('hex')}`);
+    this.#path = path;
+    // 'wx': never reuse or follow an existing path; 0o600: the upload is nobody else's to read.
+    open(path, 'wx', 0o600, (error, fd) => {
+      if (error) {
+        callback(error);
+        return;
+      }
       if (this.#disposed) {
         // dispose() ran while the file was being created and could not see it: remove it here.
-        await file.close();
-        await rm(path, { force: true });
-        throw new Error('The spool was disposed while it was being written');
+        close(fd, () => rm(path, { force: true }, () => callback(new Error('The spool was disposed while it was being written'))));
+        return;
       }
-      this.#file = file;
-      buffers = [...this.#memory, ...buffers];
+      this.#fd = fd;
+      const pending = this.#memory;
       this.#memory = [];
-    }
-    await this.#file.writev(buffers);
+      for (const buffer of buffers) pending.push(buffer);
+      this.#write(fd, pending, callback);
+    });
+  }
+
+  /**
+   * One write at a time (Writable never overlaps _writev calls), tracked so that closing waits for
+   * it: a descriptor closed under a pending write could be reused by another upload's spool before
+   * the write runs, and the bytes would land in the wrong file.
+   */
+  #write(fd: number, buffers: Buffer[], callback: (error?: Error | null) => void): void {
+    this.#writing = true;
+    this.#writeAll(fd, buffers, (error) => {
+      this.#writing = false;
+      const closeNow = this.#closeWhenWritten;
+      this.#closeWhenWritten = undefined;
+      closeNow?.();
+      callback(error);
+    });
+  }
+
+  /** writev may write less than asked (rare for files, but allowed): continue from where it stopped. */
+  #writeAll(fd: number, buffers: Buffer[], callback: (error?: Error | null) => void): void {
+    writev(fd, buffers, (error, written) => {
+      if (error) {
+        callback(error);
+        return;
+      }
+      let rest = written;
+      let index = 0;
+      while (index < buffers.length && rest >= buffers[index]!.length) {
+        rest -= buffers[index]!.length;
+        index += 1;
+      }
+      if (index === buffers.length) {
+        callback();
+        return;
+      }
+      const remaining = buffers.slice(index);
+      remaining[0] = remaining[0]!.subarray(rest);
+      this.#writeAll(fd, remaining, callback);
+    });
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.#closeFile().then(() => callback(), callback);
+    this.#closeFile(callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -85,10 +132,16 @@ export class Spool extends Writable {
     );
   }
 
-  async #closeFile(): Promise<void> {
-    const file = this.#file;
-    this.#file = undefined;
-    await file?.close();
+  #closeFile(callback: (error?: Error | null) => void): void {
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd === undefined) {
+      callback();
+      return;
+    }
+    const closeFd = (): void => close(fd, (error) => callback(error));
+    if (this.#writing) this.#closeWhenWritten = closeFd;
+    else closeFd();
   }
 
   /**
@@ -110,12 +163,17 @@ export class Spool extends Writable {
     return this.#disposing;
   }
 
-  async #removeEverything(): Promise<void> {
+  #removeEverything(): Promise<void> {
     this.#disposed = true;
     this.#memory = [];
     const path = this.#path;
     this.#path = undefined;
-    await this.#closeFile().catch(() => undefined);
-    if (path !== undefined) await rm(path, { force: true });
+    return new Promise((resolve, reject) => {
+      // A failed close must not keep the file on disk: remove it whatever close said.
+      this.#closeFile(() => {
+        if (path === undefined) resolve();
+        else rm(path, { force: true }, (error) => (error ? reject(error) : resolve()));
+      });
+    });
   }
 }

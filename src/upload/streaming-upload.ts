@@ -1,5 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline, type Readable } from 'node:stream';
 import { ApiError } from '../errors';
 import type { AssetRecord } from '../heygen/asset-response';
 import type { HeygenClient } from '../heygen/upload-client';
@@ -19,11 +18,18 @@ export async function streamUpload(
   mediaType: AllowedMediaType,
   heygen: HeygenClient,
 ): Promise<PreparedUpload> {
-  const upstreamBody = new PassThrough({ highWaterMark: 256 * 1024 });
+  // The limiter is the upstream body: its end is held until send(), so HeyGen gets every byte but
+  // no end of body while the rest of the form is still being checked.
+  const written = new Promise<void>((resolve, reject) => {
+    limiter.holdEnd(resolve);
+    pipeline(file, limiter, (error) => {
+      if (error) reject(error);
+    });
+  });
   const controller = new AbortController();
   const answer = heygen.upload({
     contentType: mediaType,
-    body: () => upstreamBody,
+    body: () => limiter,
     retryOnConnectionFailure: false,
     signal: controller.signal,
   });
@@ -36,7 +42,7 @@ export async function streamUpload(
 
   const abort = (): void => {
     controller.abort();
-    upstreamBody.destroy();
+    limiter.destroy();
   };
 
   // HeyGen must not answer before the body ends; if it does (an error, a dropped connection),
@@ -46,7 +52,7 @@ export async function streamUpload(
     (error: unknown) => Promise.reject(error instanceof Error ? error : new Error(String(error))),
   );
   try {
-    await Promise.race([pipeline(file, limiter, upstreamBody, { end: false }), answeredEarly]);
+    await Promise.race([written, answeredEarly]);
   } catch (error) {
     abort();
     file.destroy();
@@ -57,7 +63,7 @@ export async function streamUpload(
     mediaType,
     size: limiter.bytes,
     send: () => {
-      upstreamBody.end();
+      limiter.releaseEnd();
       return settledAnswer;
     },
     dispose: () => {
