@@ -1,4 +1,4 @@
-import jwt from 'jsonwebtoken';
+import type * as Jwt from 'jsonwebtoken';
 import type { Secret } from '../secret';
 
 /**
@@ -12,6 +12,15 @@ export const UPLOAD_TOKEN_ALGORITHM = 'HS256';
 export const MAX_UPLOAD_TOKEN_TTL_SECONDS = 60 * 60;
 export const DEFAULT_UPLOAD_TOKEN_TTL_SECONDS = 5 * 60;
 
+let jwtModule: typeof Jwt | undefined;
+
+/** jsonwebtoken adds ~10 MB of RSS; it is loaded the first time tokens are used, not at start. */
+function jwt(): typeof Jwt {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  jwtModule ??= require('jsonwebtoken') as typeof Jwt;
+  return jwtModule;
+}
+
 export interface UploadTokenClaims {
   readonly subject: string;
   readonly expiresAt: Date;
@@ -22,7 +31,7 @@ export function mintUploadToken(secret: Secret, subject: string, ttlSeconds = DE
   if (!(ttlSeconds > 0 && ttlSeconds <= MAX_UPLOAD_TOKEN_TTL_SECONDS)) {
     throw new TypeError(`an upload token lives 1 to ${MAX_UPLOAD_TOKEN_TTL_SECONDS} seconds`);
   }
-  return jwt.sign({}, secret.reveal(), {
+  return jwt().sign({}, secret.reveal(), {
     algorithm: UPLOAD_TOKEN_ALGORITHM,
     audience: UPLOAD_TOKEN_AUDIENCE,
     subject,
@@ -33,7 +42,7 @@ export function mintUploadToken(secret: Secret, subject: string, ttlSeconds = DE
 /** The token's claims, or undefined when it is forged, expired, for another audience or too long-lived. */
 export function verifyUploadToken(secret: Secret, token: string): UploadTokenClaims | undefined {
   try {
-    const claims = jwt.verify(token, secret.reveal(), {
+    const claims = jwt().verify(token, secret.reveal(), {
       algorithms: [UPLOAD_TOKEN_ALGORITHM],
       audience: UPLOAD_TOKEN_AUDIENCE,
       maxAge: MAX_UPLOAD_TOKEN_TTL_SECONDS,
