@@ -1,7 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type AppDependencies, createApp, createDependencies } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
+import { listen } from './listen';
 
 /** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -22,12 +22,7 @@ export async function startServer(config: Config, deps: AppDependencies = create
   server.requestTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const { port, host } = await listen(server, config.port, config.host);
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {

@@ -1,7 +1,8 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
+import { listen } from '../listen';
 
 /**
  * The demo page (public/) on an origin of its own, so that the browser treats the proxy as another
@@ -58,12 +59,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const host = options.publicHost ?? (address.includes(':') ? `[${address}]` : address);
+  const bound = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const port = bound.port;
+  const host = options.publicHost ?? bound.host;
   return {
     url: `http://${host}:${port}`,
     port,

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listen } from '../listen';
 
 /**
  * A stand-in for HeyGen's Upload Asset endpoint (POST /v1/asset, raw body, X-API-KEY), for `npm run dev`
@@ -228,12 +229,7 @@ export async function startStandInHeygen(options: StandInOptions): Promise<Stand
     socket.once('close', () => sockets.delete(socket));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port, address } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const { port, host } = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
 
   return {
     url: `http://${host}:${port}/v1/asset`,

@@ -1,4 +1,5 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
+import { withTimeout } from '../with-timeout';
 
 /** A Redis call slower than this counts as a failure: the upload should not wait on the limiter. */
 const PRIMARY_TIMEOUT_MS = 500;
@@ -42,19 +43,15 @@ export class FallbackRateLimitStore implements Store {
   async #either<T>(call: (store: Store) => Promise<T> | T): Promise<T> {
     if (this.#primaryUsable()) {
       try {
-        return await withTimeout(Promise.resolve(call(this.#primary)), PRIMARY_TIMEOUT_MS);
+        return await withTimeout(
+          Promise.resolve(call(this.#primary)),
+          PRIMARY_TIMEOUT_MS,
+          `rate-limit store did not answer within ${PRIMARY_TIMEOUT_MS} ms`,
+        );
       } catch (error) {
         this.#onFallback(error);
       }
     }
     return call(this.#fallback);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`rate-limit store did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

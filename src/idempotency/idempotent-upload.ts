@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ApiError } from '../errors';
+import { withTimeout } from '../with-timeout';
 import { drainAfterEarlyAnswer } from '../http/early-answer';
 import { contextOf } from '../http/request-context';
 import type { Logger } from '../ops/logger';
@@ -97,13 +98,9 @@ export function idempotentUpload(options: IdempotencyOptions, handler: RequestHa
 
 /** Every store call answers within STORE_TIMEOUT_MS or counts as the store being unavailable. */
 function bounded<T>(operation: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`idempotency store did not answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
-  });
-  return Promise.race([operation, timeout])
-    .catch((error: unknown) => {
+  return withTimeout(operation, STORE_TIMEOUT_MS, `idempotency store did not answer within ${STORE_TIMEOUT_MS} ms`).catch(
+    (error: unknown) => {
       throw new ApiError('IDEMPOTENCY_UNAVAILABLE', undefined, { cause: error });
-    })
-    .finally(() => clearTimeout(timer));
+    },
+  );
 }

@@ -7,6 +7,7 @@ import { FIXTURES } from '../support/fixtures';
 import { type Harness, startHarness } from '../support/proxy-harness';
 import { post, type RawResponse } from '../support/raw-http';
 import { nextEvent } from '../support/wait';
+import { withTimeout } from '../../src/with-timeout';
 
 /**
  * Property: whatever multipart body a client sends, the proxy answers in bounded time with 201 or a
@@ -181,17 +182,8 @@ function serialise(model: BodyModel): { bytes: Buffer; contentType: string; file
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Fails if the proxy has not answered within `ms`: a hang is a failure, not a slow pass. */
+const within = <T>(ms: number, work: Promise<T>): Promise<T> => withTimeout(work, ms, `no answer within ${ms} ms`);
 
 /** Sends one generated body; checks the answer and what reached the stand-in. */
 async function checkOne(harness: Harness, model: BodyModel): Promise<void> {

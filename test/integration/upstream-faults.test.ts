@@ -8,6 +8,7 @@ import { multipartBody } from '../support/multipart';
 import { type Harness, startHarness, TEST_API_KEY } from '../support/proxy-harness';
 import { post, type RawResponse } from '../support/raw-http';
 import { freeLoopbackPort } from '../support/redis-server';
+import { withTimeout } from '../../src/with-timeout';
 
 const MIB = 1024 * 1024;
 /** Small, so hang and trickle end quickly; the bound below is what the tests hold the proxy to. */
@@ -39,18 +40,8 @@ const FAULTS: readonly FaultCase[] = [
   { fault: 'unauthorized', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
 ];
 
-/** Fails the test if the proxy has not answered within `ms`: a hang is a failure, not a slow pass. */
-async function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Fails if the proxy has not answered within `ms`: a hang is a failure, not a slow pass. */
+const within = <T>(ms: number, work: Promise<T>): Promise<T> => withTimeout(work, ms, `no answer within ${ms} ms`);
 
 function upload(harness: Harness, data: Buffer, contentType: string): Promise<RawResponse> {
   const form = multipartBody([{ name: 'file', filename: 'upload', contentType, data }]);
