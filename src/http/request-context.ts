@@ -18,6 +18,11 @@ export interface RequestContext {
   rateLimitKey?: string;
   /** The client went away before it could be answered. */
   clientClosed?: boolean;
+  /**
+   * The response was handed over in full ('finish' fired). `res.writableFinished` is no substitute:
+   * it also waits for the socket to flush, so it can be false for a request that was answered.
+   */
+  answered: boolean;
 }
 
 declare global {
@@ -36,7 +41,12 @@ export function requestContext(): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get('x-request-id');
     const requestId = incoming !== undefined && WELL_FORMED_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.locals.context = { requestId, startedAt: performance.now() };
+    const context: RequestContext = { requestId, startedAt: performance.now(), answered: false };
+    res.locals.context = context;
+    // Registered before any logger or metric listener, so they all see it set at 'finish'.
+    res.once('finish', () => {
+      context.answered = true;
+    });
     res.setHeader('X-Request-Id', requestId);
     next();
   };

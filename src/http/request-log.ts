@@ -27,22 +27,12 @@ export function requestLog(logger: Logger): RequestHandler {
     customSuccessObject: (req, res) => summarise(req as Request, res as Response),
     customErrorObject: (req, res, error) => ({ ...summarise(req as Request, res as Response), err: error }),
   });
-  // pino-http logs on 'finish' or on 'close', whichever comes first. At 'finish' the socket may still
-  // hold unflushed bytes, so `res.writableFinished` can be false for an answered request (it was, for
-  // about 0.5% of successful small uploads). Whether 'finish' fired is what tells an answer apart
-  // from a client that left first.
-  return (req, res, next) => {
-    res.once('finish', () => answered.add(res));
-    middleware(req, res, next);
-  };
+  return middleware;
 }
-
-/** Responses whose 'finish' fired: handed over in full, whatever the socket does afterwards. */
-const answered = new WeakSet<Response>();
 
 function summarise(req: Request, res: Response): Record<string, unknown> {
   const context = contextOf(res);
-  const clientClosed = context.clientClosed === true || !(res.writableFinished || answered.has(res));
+  const clientClosed = context.clientClosed === true || !context.answered;
   return {
     method: req.method,
     path: req.path,

@@ -13,7 +13,7 @@ export function uploadMetrics(metrics: Metrics): RequestHandler {
     metrics.inFlight.inc();
     res.once('close', () => {
       metrics.inFlight.dec();
-      const outcome = !res.writableFinished ? 'CLIENT_CLOSED' : (context.errorCode ?? 'success');
+      const outcome = context.answered ? (context.errorCode ?? 'success') : 'CLIENT_CLOSED';
       const mediaType = context.mediaType ?? 'unknown';
       metrics.uploads.inc({ outcome, media_type: mediaType });
       metrics.uploadDuration.observe({ outcome }, (performance.now() - context.startedAt) / 1000);

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { fixture, paddedFile } from '../support/fixtures';
 import { type Harness, startHarness } from '../support/proxy-harness';
 import { startPartialUpload } from '../support/raw-http';
@@ -32,6 +33,12 @@ describe('a client that aborts mid-upload', () => {
       await harness.server.deps.gate.idle();
       await waitForDirectory(harness.spoolDir, (entries) => entries.length === 0);
       expect(harness.standIn.received).toEqual([]);
+      // Counted and logged as a client that left, not as an answered upload.
+      const metrics = await request(harness.url).get('/metrics');
+      expect(metrics.text).toMatch(/heygen_proxy_uploads_total\{outcome="CLIENT_CLOSED",media_type="unknown"\} 1/);
+      expect(metrics.text).not.toMatch(/heygen_proxy_uploads_total\{outcome="success"/);
+      const uploads = harness.logs.entries().filter((entry) => entry.path === '/v1/asset');
+      expect(uploads.map((entry) => entry.outcome)).toEqual(['CLIENT_CLOSED']);
     });
   });
 
