@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, type ServerProcess, startServer } from './processes';
 
-export type ContenderId = 'direct' | 'stream-relay' | 'spool-relay' | 'tutorial' | 'project-buffered' | 'project-streaming';
+export const CONTENDER_IDS = ['direct', 'stream-relay', 'spool-relay', 'tutorial', 'project-buffered', 'project-streaming'] as const;
+export type ContenderId = (typeof CONTENDER_IDS)[number];
 
 export interface Contender {
   readonly id: ContenderId;

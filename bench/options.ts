@@ -1,9 +1,12 @@
+import { CONTENDER_IDS, type ContenderId } from './contenders';
 import { SCENARIO_IDS, type ScenarioId, type Sizes } from './scenarios';
 
 export interface Options {
   readonly smoke: boolean;
   readonly reps: number;
   readonly only: readonly ScenarioId[];
+  /** Which contenders run; all unless --contenders narrows them (a partial run). */
+  readonly contenders: readonly ContenderId[];
   /** Where the Markdown table goes; BENCHMARKS.md only for a full run of every scenario. */
   readonly out: string | undefined;
   readonly build: boolean;
@@ -36,10 +39,11 @@ const SMOKE: Sizes = {
   warm: 256 * 1024,
 };
 
-export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--out FILE] [--no-build]
+export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--contenders LIST] [--out FILE] [--no-build]
   --smoke      tiny sizes, one repetition; table to bench/results/smoke.md (never BENCHMARKS.md)
   --reps N     repetitions per scenario and contender (default 5, smoke 1)
   --only LIST  comma-separated scenarios to run; a partial run writes to bench/results/, not BENCHMARKS.md
+  --contenders LIST  comma-separated contenders (${CONTENDER_IDS.join(',')}); a partial run
   --out FILE   write the table here instead
   --no-build   do not run the project's build first (use the dist/ that is there)
   --project DIR  benchmark the project checkout in DIR (e.g. another worktree) instead of this one`;
@@ -48,6 +52,7 @@ export function parseOptions(argv: readonly string[]): Options {
   let smoke = false;
   let reps: number | undefined;
   let only: ScenarioId[] = [...SCENARIO_IDS];
+  let lineup: ContenderId[] = [...CONTENDER_IDS];
   let out: string | undefined;
   let build = true;
   let project: string | undefined;
@@ -69,10 +74,15 @@ export function parseOptions(argv: readonly string[]): Options {
       const unknown = wanted.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id));
       if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}\n${USAGE}`);
       only = SCENARIO_IDS.filter((id) => wanted.includes(id));
+    } else if (arg === '--contenders') {
+      const wanted = value().split(',');
+      const unknown = wanted.filter((id) => !(CONTENDER_IDS as readonly string[]).includes(id));
+      if (unknown.length > 0) throw new Error(`unknown contender ${unknown.join(', ')}\n${USAGE}`);
+      lineup = CONTENDER_IDS.filter((id) => wanted.includes(id));
     } else if (arg === '--out') out = value();
     else if (arg === '--project') project = value();
     else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, out, build, project, sizes: smoke ? SMOKE : FULL };
+  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, contenders: lineup, out, build, project, sizes: smoke ? SMOKE : FULL };
 }

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Contender, type Layout, contenders, projectUnavailable, startContender, startSink } from './contenders';
+import { CONTENDER_IDS, type Contender, type Layout, contenders, projectUnavailable, startContender, startSink } from './contenders';
 import { makePng, makeVideo } from './fixtures';
 import { canMeasureMemory, cpuSeconds, peakRss, resetPeakRss } from './proc-stats';
 import { type Options, parseOptions } from './options';
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
   const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs') };
   fs.mkdirSync(layout.logDir);
   const fixtures = makeFixtures(options, work);
-  const lineup = contenders(unavailable);
+  const lineup = contenders(unavailable).filter((contender) => options.contenders.includes(contender.id));
   const sink = await startSink(layout);
 
   const results: ScenarioResult[] = [];
@@ -150,7 +150,7 @@ async function main(): Promise<number> {
   const changes = path.join(ROOT, 'bench', 'changes.md');
   const appendix = fs.existsSync(changes) ? fs.readFileSync(changes, 'utf8') : undefined;
   const report = renderReport(info, results, notes, appendix);
-  const partial = options.only.length < SCENARIO_IDS.length;
+  const partial = options.only.length < SCENARIO_IDS.length || options.contenders.length < CONTENDER_IDS.length;
   const out = outputPath(options, partial);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, report);
