@@ -86,6 +86,9 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
 export function createApp(config: Config, deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Every answer is a one-off (an upload's record, an error, a probe): an ETag would cost a hash per
+  // response and serve no cache.
+  app.disable('etag');
   app.set('trust proxy', config.trustProxy);
 
   const parseUpload = createUploadParser({

@@ -55,11 +55,16 @@ export function createHeygenClient(options: HeygenClientOptions): HeygenClient {
   const httpsAgent = new https.Agent({ keepAlive: true });
   const instance = axios.create({
     maxRedirects: 0,
-    maxBodyLength: Infinity,
+    // -1, not Infinity: axios pipes a stream body through an extra byte-counting Transform for any
+    // finite-or-infinite limit above -1 (one more hop and buffer per chunk); our limits are enforced earlier.
+    maxBodyLength: -1,
     maxContentLength: MAX_RESPONSE_BYTES,
     responseType: 'text',
     transformResponse: [(data: unknown) => data],
     validateStatus: () => true,
+    // No proxy from the environment: axios would read HTTP(S)_PROXY/NO_PROXY from process.env on
+    // every request (config is read once, in config.ts), and the key must go to HeyGen and nowhere else.
+    proxy: false,
     httpAgent,
     httpsAgent,
   });
