@@ -32,7 +32,7 @@ export function errorHandler(): ErrorRequestHandler {
     context.errorCode = apiError.code;
     const cause = apiError.cause ?? (apiError === error ? undefined : error);
     if (cause instanceof Error) context.errorDetail = cause.message;
-    if (apiError.code === 'INTERNAL_ERROR') res.err = error instanceof Error ? error : new Error(String(error));
+    if (apiError.code === 'INTERNAL_ERROR') context.internalError = error instanceof Error ? error : new Error(String(error));
     if (res.headersSent) {
       res.destroy();
       return;

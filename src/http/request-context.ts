@@ -12,6 +12,8 @@ export interface RequestContext {
   errorCode?: ErrorCode;
   /** Why, in words for operators (never sent to the client). */
   errorDetail?: string;
+  /** An unexpected error (a 500), logged whole with the request's line. */
+  internalError?: Error;
   /** The end user named by a verified upload token. */
   tokenSubject?: string;
   /** The key the rate limiter counted this request under. */
