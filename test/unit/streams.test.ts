@@ -2,8 +2,9 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { pump } from '../../src/upload/pump';
 import { readHead } from '../../src/upload/read-head';
 import { SPOOL_MEMORY_BYTES, Spool } from '../../src/upload/spool';
 import { StreamLimiter } from '../../src/upload/stream-limiter';
@@ -44,6 +45,46 @@ describe('StreamLimiter', () => {
     expect(exact.bytes).toBe(10);
     const over = new StreamLimiter(10, () => new Error('over'));
     await expect(pipeline(Readable.from([Buffer.alloc(6), Buffer.alloc(5)]), over, new PassThrough().resume())).rejects.toThrow('over');
+  });
+});
+
+describe('pump', () => {
+  function sink(): Writable & { received: Buffer[] } {
+    const received: Buffer[] = [];
+    const writable = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        received.push(chunk);
+        callback();
+      },
+    });
+    return Object.assign(writable, { received });
+  }
+
+  it('resolves once the sink has every byte', async () => {
+    const target = sink();
+    await pump(Readable.from([Buffer.from('ab'), Buffer.from('cd')]), new PassThrough(), target);
+    expect(Buffer.concat(target.received).toString()).toBe('abcd');
+    expect(target.writableFinished).toBe(true);
+  });
+
+  it('rejects with the first error and destroys every stream', async () => {
+    const source = new PassThrough();
+    const limiter = new StreamLimiter(3, () => new Error('over'));
+    const target = sink();
+    const pumping = pump(source, limiter, target);
+    source.write(Buffer.from('abcd'));
+    await expect(pumping).rejects.toThrow('over');
+    expect([source.destroyed, limiter.destroyed, target.destroyed]).toEqual([true, true, true]);
+  });
+
+  it('rejects when the source closes before its end (a client that went away)', async () => {
+    const source = new PassThrough();
+    const target = sink();
+    const pumping = pump(source, target);
+    source.write(Buffer.from('ab'));
+    source.destroy();
+    await expect(pumping).rejects.toThrow(/premature close/i);
+    expect(target.destroyed).toBe(true);
   });
 });
 
