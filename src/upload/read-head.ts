@@ -31,7 +31,8 @@ export function readHead(source: Readable, size: number): Promise<StreamHead> {
       }
       if (length >= size) {
         cleanup();
-        const head = Buffer.concat(chunks, length);
+        // Usually the first read already holds the head: put that chunk back as it is, uncopied.
+        const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
         source.unshift(head);
         resolve({ head: head.subarray(0, size), stream: source });
       }
