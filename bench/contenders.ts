@@ -20,6 +20,14 @@ export interface Layout {
   /** Where bench/**\/*.ts was compiled to; the servers run as plain node, without a TS loader in them. */
   readonly buildDir: string;
   readonly logDir: string;
+  /** Set by --profile: every server runs under `node --cpu-prof` and writes its profile here on exit. */
+  readonly profileDir?: string;
+}
+
+/** node's arguments before the script: the CPU profiler when the run profiles, else nothing. */
+function profilerArgs(layout: Layout, scenario: string, id: ContenderId): string[] {
+  if (layout.profileDir === undefined) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${layout.profileDir}`, `--cpu-prof-name=${scenario}-${id}.cpuprofile`];
 }
 
 /** Raised far above the bench sizes so that no limit of the project interferes with what is measured. */
@@ -81,7 +89,7 @@ export async function startContender(
     return startServer({
       name: contender.id,
       command: process.execPath,
-      args: [path.join(layout.buildDir, 'servers', script)],
+      args: [...profilerArgs(layout, scenario, contender.id), path.join(layout.buildDir, 'servers', script)],
       env: { PORT: String(port), UPSTREAM_URL: upstream },
       port,
       logFile,
@@ -91,7 +99,7 @@ export async function startContender(
   return startServer({
     name: contender.id,
     command: process.execPath,
-    args: [path.join(layout.project, 'dist', 'server.js')],
+    args: [...profilerArgs(layout, scenario, contender.id), path.join(layout.project, 'dist', 'server.js')],
     env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
     port,
     logFile,

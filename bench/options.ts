@@ -10,6 +10,8 @@ export interface Options {
   /** Where the Markdown table goes; BENCHMARKS.md only for a full run of every scenario. */
   readonly out: string | undefined;
   readonly build: boolean;
+  /** Run every server under `node --cpu-prof` and summarise the profiles (bench/results/profiles/). */
+  readonly profile: boolean;
   /** The checkout whose dist/server.js is benchmarked; the repository itself unless --project. */
   readonly project: string | undefined;
   readonly sizes: Sizes;
@@ -39,13 +41,15 @@ const SMOKE: Sizes = {
   warm: 256 * 1024,
 };
 
-export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--contenders LIST] [--out FILE] [--no-build]
+export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--contenders LIST] [--out FILE] [--no-build] [--profile]
   --smoke      tiny sizes, one repetition; table to bench/results/smoke.md (never BENCHMARKS.md)
   --reps N     repetitions per scenario and contender (default 5, smoke 1)
   --only LIST  comma-separated scenarios to run; a partial run writes to bench/results/, not BENCHMARKS.md
   --contenders LIST  comma-separated contenders (${CONTENDER_IDS.join(',')}); a partial run
   --out FILE   write the table here instead
   --no-build   do not run the project's build first (use the dist/ that is there)
+  --profile    run each server under node --cpu-prof; profiles and a summary go to bench/results/profiles/
+               (the profiler costs CPU: the run's numbers are then not comparable with a plain run)
   --project DIR  benchmark the project checkout in DIR (e.g. another worktree) instead of this one`;
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -55,6 +59,7 @@ export function parseOptions(argv: readonly string[]): Options {
   let lineup: ContenderId[] = [...CONTENDER_IDS];
   let out: string | undefined;
   let build = true;
+  let profile = false;
   let project: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -66,6 +71,7 @@ export function parseOptions(argv: readonly string[]): Options {
     };
     if (arg === '--smoke') smoke = true;
     else if (arg === '--no-build') build = false;
+    else if (arg === '--profile') profile = true;
     else if (arg === '--reps') {
       reps = Number(value());
       if (!Number.isInteger(reps) || reps < 1 || reps > 50) throw new Error(`--reps must be a whole number from 1 to 50\n${USAGE}`);
@@ -84,5 +90,5 @@ export function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, contenders: lineup, out, build, project, sizes: smoke ? SMOKE : FULL };
+  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, contenders: lineup, out, build, profile, project, sizes: smoke ? SMOKE : FULL };
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CONTENDER_IDS, type Contender, type Layout, contenders, projectUnavailable, startContender, startSink } from './contenders';
 import { makePng, makeVideo } from './fixtures';
+import { summariseProfile } from './profile-summary';
 import { canMeasureMemory, cpuSeconds, peakRss, resetPeakRss } from './proc-stats';
 import { type Options, parseOptions } from './options';
 import { installExitHandlers, onExit, type ServerProcess, stopServer } from './processes';
@@ -104,6 +105,15 @@ function outputPath(options: Options, partial: boolean): string {
   return path.join(ROOT, 'BENCHMARKS.md');
 }
 
+/** One section per profile the servers wrote (a server killed before exiting writes none). */
+function writeProfileSummary(profileDir: string): void {
+  const profiles = fs.readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile')).sort();
+  const sections = profiles.map((name) => `## ${name}\n\n${summariseProfile(path.join(profileDir, name))}\n`);
+  const summary = path.join(profileDir, 'summary.md');
+  fs.writeFileSync(summary, `# CPU profiles of the benchmarked servers\n\n${sections.join('\n')}`);
+  progress(`${profiles.length} CPU profile(s) and their summary in ${path.relative(ROOT, profileDir)}/ (open a .cpuprofile in Chrome DevTools)`);
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   installExitHandlers();
@@ -121,7 +131,12 @@ async function main(): Promise<number> {
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-proxy-bench-'));
   onExit(() => fs.rmSync(work, { recursive: true, force: true }));
-  const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs') };
+  const profileDir = options.profile ? path.join(ROOT, 'bench', 'results', 'profiles') : undefined;
+  if (profileDir !== undefined) {
+    fs.rmSync(profileDir, { recursive: true, force: true });
+    fs.mkdirSync(profileDir, { recursive: true });
+  }
+  const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs'), profileDir };
   fs.mkdirSync(layout.logDir);
   const fixtures = makeFixtures(options, work);
   const lineup = contenders(unavailable).filter((contender) => options.contenders.includes(contender.id));
@@ -158,6 +173,7 @@ async function main(): Promise<number> {
   fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'last-run.json'), JSON.stringify({ info, results }, null, 2));
   process.stdout.write(report);
   progress(`table written to ${path.relative(ROOT, out)}`);
+  if (profileDir !== undefined) writeProfileSummary(profileDir);
 
   // Broken contenders or failed requests make the run fail; slow numbers never do (not a test).
   const broken = results.some((scenario) =>

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
+import './exit-on-sigterm';
 
 /**
  * The floor for buffering: busboy spools the file part to a temp file, then it is sent upstream with

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import busboy from 'busboy';
+import './exit-on-sigterm';
 
 /**
  * The floor for streaming: busboy parses the multipart body and its file part is piped straight into

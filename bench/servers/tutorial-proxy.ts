@@ -1,6 +1,7 @@
 import axios from 'axios';
 import express from 'express';
 import multer from 'multer';
+import './exit-on-sigterm';
 
 /**
  * What most users write after a tutorial: multer's memoryStorage and axios with its default options.
