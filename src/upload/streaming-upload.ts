@@ -1,9 +1,10 @@
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ApiError } from '../errors';
 import type { AssetRecord } from '../heygen/asset-response';
 import type { HeygenClient } from '../heygen/upload-client';
 import type { AllowedMediaType } from './media-types';
 import type { PreparedUpload } from './prepared-upload';
+import { pump } from './pump';
 import type { StreamLimiter } from './stream-limiter';
 
 /**
@@ -22,9 +23,8 @@ export async function streamUpload(
   // no end of body while the rest of the form is still being checked.
   const written = new Promise<void>((resolve, reject) => {
     limiter.holdEnd(resolve);
-    pipeline(file, limiter, (error) => {
-      if (error) reject(error);
-    });
+    // Only its failure matters here: it resolves once HeyGen has read the released end.
+    pump(file, limiter).catch(reject);
   });
   const controller = new AbortController();
   const answer = heygen.upload({
