@@ -99,11 +99,26 @@ export async function startContender(
   return startServer({
     name: contender.id,
     command: process.execPath,
-    args: [...profilerArgs(layout, scenario, contender.id), path.join(layout.project, 'dist', 'server.js')],
+    args: [...profilerArgs(layout, scenario, contender.id), ...startCommand(layout.project)],
     env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
     port,
     logFile,
   });
+}
+
+/**
+ * node's arguments for the project exactly as `npm start` runs it (package.json's start script, the
+ * one the container's CMD repeats), without npm in between: the runtime flags that are part of the
+ * product are measured with it.
+ */
+export function startCommand(project: string): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const start = manifest.scripts?.start ?? '';
+  const [runtime, ...args] = start.trim().split(/\s+/);
+  if (runtime !== 'node' || args.length === 0) {
+    throw new Error(`package.json's start script must be "node [flags] entry.js" for the bench to run it; it is "${start}"`);
+  }
+  return args.map((arg) => (arg.startsWith('-') ? arg : path.resolve(project, arg)));
 }
 
 /** Why the project contenders must be skipped, or undefined when dist/server.js is there to run. */

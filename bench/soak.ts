@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { startCommand } from './contenders';
 import type { Fixture } from './fixtures';
 import { freePort, installExitHandlers, onExit, type ServerProcess, startServer, stopServer } from './processes';
 import { abortedUpload, type Outcome, timedUpload } from './soak-client';
@@ -141,7 +142,7 @@ async function startPair(mode: Mode, spoolDir: string, logDir: string, connectio
   const proxy = await startServer({
     name: `proxy-${mode}`,
     command: process.execPath,
-    args: [path.join(ROOT, 'dist', 'server.js')],
+    args: startCommand(ROOT),
     env: {
       HEYGEN_API_KEY: API_KEY,
       HEYGEN_UPLOAD_URL: `http://127.0.0.1:${standInPort}/v1/asset`,
