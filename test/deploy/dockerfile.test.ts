@@ -87,8 +87,14 @@ describe('Dockerfile', () => {
   it('starts node directly as PID 1 (exec form), so SIGTERM reaches the service', () => {
     const cmd = args(runtime, 'CMD');
     expect(cmd).toHaveLength(1);
-    expect(JSON.parse(cmd[0]!)).toEqual(['node', 'dist/server.js']);
+    expect(JSON.parse(cmd[0]!)).toEqual(expect.arrayContaining(['node', 'dist/server.js']));
     expect(args(runtime, 'ENTRYPOINT')).toEqual([]);
+  });
+
+  it('runs the service exactly as `npm start` does (the command the benchmark measures)', () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    const [cmd] = args(runtime, 'CMD');
+    expect(JSON.parse(cmd!)).toEqual(manifest.scripts.start.split(' '));
   });
 
   it('puts no secret into any stage: no ENV or ARG carries a key, token or password', () => {
