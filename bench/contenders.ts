@@ -24,10 +24,15 @@ export interface Layout {
   readonly profileDir?: string;
 }
 
-/** node's arguments before the script: the CPU profiler when the run profiles, else nothing. */
-function profilerArgs(layout: Layout, scenario: string, id: ContenderId): string[] {
-  if (layout.profileDir === undefined) return [];
-  return ['--cpu-prof', `--cpu-prof-dir=${layout.profileDir}`, `--cpu-prof-name=${scenario}-${id}.cpuprofile`];
+/**
+ * node's arguments before the script, for every server alike: `--trace-gc`, whose lines in the log
+ * let the runner count full (mark-compact) collections per repetition, and the CPU profiler when the
+ * run profiles.
+ */
+function nodeArgs(layout: Layout, scenario: string, id: ContenderId): string[] {
+  const profiler =
+    layout.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${layout.profileDir}`, `--cpu-prof-name=${scenario}-${id}.cpuprofile`];
+  return ['--trace-gc', ...profiler];
 }
 
 /** Raised far above the bench sizes so that no limit of the project interferes with what is measured. */
@@ -89,7 +94,7 @@ export async function startContender(
     return startServer({
       name: contender.id,
       command: process.execPath,
-      args: [...profilerArgs(layout, scenario, contender.id), path.join(layout.buildDir, 'servers', script)],
+      args: [...nodeArgs(layout, scenario, contender.id), path.join(layout.buildDir, 'servers', script)],
       env: { PORT: String(port), UPSTREAM_URL: upstream },
       port,
       logFile,
@@ -99,7 +104,7 @@ export async function startContender(
   return startServer({
     name: contender.id,
     command: process.execPath,
-    args: [...profilerArgs(layout, scenario, contender.id), ...startCommand(layout.project)],
+    args: [...nodeArgs(layout, scenario, contender.id), ...startCommand(layout.project)],
     env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
     port,
     logFile,

@@ -11,6 +11,8 @@ export interface ServerProcess {
   readonly port: number;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** Where its stdout and stderr go (and so its --trace-gc lines). */
+  readonly logFile: string;
 }
 
 export interface StartOptions {
@@ -69,7 +71,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     if (exited !== undefined) break;
     if (await canConnect(options.port)) {
       if (child.pid === undefined) break;
-      return { name: options.name, port: options.port, pid: child.pid, child };
+      return { name: options.name, port: options.port, pid: child.pid, child, logFile: options.logFile };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -31,7 +31,7 @@ export interface RunInfo {
 
 const MB = 1_000_000;
 
-type NumericField = 'ms' | 'rss' | 'cpu' | 'rps' | 'p50' | 'p99';
+type NumericField = 'ms' | 'rss' | 'cpu' | 'fullGcs' | 'rps' | 'p50' | 'p99';
 
 export function median(values: readonly number[]): number | undefined {
   if (values.length === 0) return undefined;
@@ -77,36 +77,36 @@ function scenarioTable(scenario: ScenarioResult): string[] {
   );
   if (scenario.id === 'small') {
     const lines = [
-      '| contender | req/s | p50 latency | p99 latency | errors | peak RSS median (max) | server CPU |',
-      '|---|---:|---:|---:|---:|---:|---:|',
+      '| contender | req/s | p50 latency | p99 latency | errors | peak RSS median (max) | server CPU | full GCs |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
     ];
     for (const result of scenario.contenders) {
       const why = absent(result);
       if (why !== undefined) {
-        lines.push(`| ${result.label} | ${why} | | | | | |`);
+        lines.push(`| ${result.label} | ${why} | | | | | | |`);
         continue;
       }
       const failed = result.samples.reduce((sum, sample) => sum + sample.failed, 0);
       lines.push(
-        `| ${result.label} | ${fixed(medianOf(result, 'rps'))} | ${fixed(medianOf(result, 'p50'))} ms | ${fixed(medianOf(result, 'p99'))} ms | ${failed} | ${rssCell(result)} | ${cpuCell(result)} |`,
+        `| ${result.label} | ${fixed(medianOf(result, 'rps'))} | ${fixed(medianOf(result, 'p50'))} ms | ${fixed(medianOf(result, 'p99'))} ms | ${failed} | ${rssCell(result)} | ${cpuCell(result)} | ${gcCell(result)} |`,
       );
     }
     return lines;
   }
   const timeHeader = scenario.id === 'concurrent' ? 'wall time' : 'time';
   const lines = [
-    `| contender | ${timeHeader} (median) | × direct | peak RSS median (max) | server CPU | succeeded |`,
-    '|---|---:|---:|---:|---:|---:|',
+    `| contender | ${timeHeader} (median) | × direct | peak RSS median (max) | server CPU | full GCs | succeeded |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const result of scenario.contenders) {
     const why = absent(result);
     if (why !== undefined) {
-      lines.push(`| ${result.label} | ${why} | | | | |`);
+      lines.push(`| ${result.label} | ${why} | | | | | |`);
       continue;
     }
     const time = medianOf(result, 'ms');
     const ratio = time !== undefined && direct !== undefined ? `${(time / direct).toFixed(2)}×` : '—';
-    lines.push(`| ${result.label} | ${seconds(time)} | ${ratio} | ${rssCell(result)} | ${cpuCell(result)} | ${succeeded(result)} |`);
+    lines.push(`| ${result.label} | ${seconds(time)} | ${ratio} | ${rssCell(result)} | ${cpuCell(result)} | ${gcCell(result)} | ${succeeded(result)} |`);
   }
   return lines;
 }
@@ -119,6 +119,12 @@ function rssCell(result: ContenderResult): string {
 function cpuCell(result: ContenderResult): string {
   const cpu = medianOf(result, 'cpu');
   return result.id === 'direct' || cpu === undefined ? '—' : `${cpu.toFixed(2)} s`;
+}
+
+/** Median full (mark-compact) collections per repetition: the cost the CPU column does not explain. */
+function gcCell(result: ContenderResult): string {
+  const gcs = medianOf(result, 'fullGcs');
+  return result.id === 'direct' || gcs === undefined ? '—' : fixed(gcs);
 }
 
 interface Verdict {
@@ -218,7 +224,8 @@ export function renderReport(
       'each cell is the median of the repetitions. Every scenario starts fresh server processes and warms each up; ' +
       'peak RSS is the server process’s own VmHWM (/proc/PID/status), reset through /proc/PID/clear_refs before each ' +
       'repetition; memory targets are judged on the worst repetition. MB = 10⁶ bytes. Server CPU is the ' +
-      'user + system time the server process used during the repetition (/proc/PID/stat). Uploads are real files ' +
+      'user + system time the server process used during the repetition (/proc/PID/stat). Full GCs are the mark-compact ' +
+      'collections the server ran in a repetition (every server runs with `--trace-gc`; median shown). Uploads are real files ' +
       '(an MP4 header padded with random bytes, an ~80 KB noise PNG) streamed by a node:http client with exact Content-Length.',
     '',
     ...notes.map((note) => `> ${note}`),

@@ -76,17 +76,20 @@ async function runScenario(
     for (let rep = 1; rep <= reps; rep += 1) {
       for (const { contender, result, server } of live) {
         if (server) resetPeakRss(server.pid);
+        const logOffset = server ? fs.statSync(server.logFile).size : 0;
         const cpuBefore = server ? cpuSeconds(server.pid) : undefined;
         const sample = await scenario.measure({ port: server?.port ?? sinkPort, multipart: contender.multipart });
         const rss = server ? peakRss(server.pid) : undefined;
         const cpuAfter = server ? cpuSeconds(server.pid) : undefined;
         const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
-        result.samples.push({ ...sample, rss, cpu });
+        const fullGcs = server ? countFullGcs(server.logFile, logOffset) : undefined;
+        result.samples.push({ ...sample, rss, cpu, fullGcs });
         const shown = [
           sample.ms === undefined ? '' : `${(sample.ms / 1000).toFixed(2)} s`,
           sample.rps === undefined ? '' : `${sample.rps.toFixed(0)} req/s`,
           rss === undefined ? '' : `peak ${(rss / 1e6).toFixed(1)} MB`,
           cpu === undefined ? '' : `cpu ${cpu.toFixed(2)} s`,
+          fullGcs === undefined ? '' : `${fullGcs} full GC`,
           `${sample.ok} ok, ${sample.failed} failed${sample.firstFailure ? ` (${sample.firstFailure})` : ''}`,
         ].filter((part) => part !== '');
         progress(`  rep ${rep}/${reps} ${contender.id}: ${shown.join(', ')}`);
@@ -103,6 +106,12 @@ function outputPath(options: Options, partial: boolean): string {
   if (options.smoke) return path.join(ROOT, 'bench', 'results', 'smoke.md');
   if (partial) return path.join(ROOT, 'bench', 'results', 'partial.md');
   return path.join(ROOT, 'BENCHMARKS.md');
+}
+
+/** Mark-compact lines --trace-gc wrote to a server's log since `offset` (its size before the repetition). */
+function countFullGcs(logFile: string, offset: number): number {
+  const log = fs.readFileSync(logFile);
+  return log.subarray(offset).toString('latin1').split('Mark-Compact').length - 1;
 }
 
 /** One section per profile the servers wrote (a server killed before exiting writes none). */

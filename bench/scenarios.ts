@@ -16,6 +16,8 @@ export interface Sample {
   readonly rss?: number;
   /** CPU seconds (user + system) the server process used during this repetition. */
   readonly cpu?: number;
+  /** Full (mark-compact) garbage collections the server ran during this repetition (--trace-gc). */
+  readonly fullGcs?: number;
   readonly rps?: number;
   readonly p50?: number;
   readonly p99?: number;
@@ -23,7 +25,7 @@ export interface Sample {
 }
 
 /** What the client side measures; the server's own figures are added by the runner. */
-export type Measured = Omit<Sample, 'rss' | 'cpu'>;
+export type Measured = Omit<Sample, 'rss' | 'cpu' | 'fullGcs'>;
 
 export interface Target {
   readonly port: number;
