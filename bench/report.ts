@@ -148,7 +148,8 @@ function judge(value: number, limit: number, atMost: boolean, extra = true): str
   if (holds) return '✅ holds';
   if (!extra) return '❌ misses (failed requests)';
   const by = atMost ? (value / limit - 1) * 100 : (1 - value / limit) * 100;
-  return `❌ misses by ${by.toFixed(0)}%`;
+  // One decimal for near misses, so a ratio shown as 1.10× against 1.1 does not read "misses by 0%".
+  return `❌ misses by ${by < 10 ? by.toFixed(1) : by.toFixed(0)}%`;
 }
 
 const NOT_RUN: Omit<Verdict, 'target'> = { measured: '—', verdict: 'not run' };
