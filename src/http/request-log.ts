@@ -12,8 +12,8 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * from a request.
  *
  * Written on pino directly rather than through pino-http: pino-http builds two child loggers per
- * request (one serialising the whole request) that this line never uses, which cost about 10% of a
- * small upload's CPU (see BENCHMARKS.md). The line's fields are the ones pino-http wrote for us.
+ * request (one serialising the whole request) that this line never uses; dropping them raised
+ * small-file throughput by about 9% (bench/changes.md). The line's fields are the ones pino-http wrote.
  */
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
