@@ -51,5 +51,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "const r=require('http').get({host:'127.0.0.1',port:process.env.PORT||3000,path:'/healthz',timeout:4000},s=>process.exit(s.statusCode===200?0:1));r.on('error',()=>process.exit(1));r.on('timeout',()=>r.destroy())"]
 # Exec form: node is PID 1 and receives SIGTERM itself; the service drains uploads and exits 0.
-# The same command as `npm start` (a test keeps them equal): see the README on --initial-old-space-size.
-CMD ["node", "--initial-old-space-size=64", "dist/server.js"]
+# The same command as `npm start` (a test keeps them equal); the README says why each flag is there.
+CMD ["node", "--initial-old-space-size=64", "--max-semi-space-size=16", "dist/server.js"]

@@ -22,6 +22,8 @@ export interface Layout {
   readonly logDir: string;
   /** Set by --profile: every server runs under `node --cpu-prof` and writes its profile here on exit. */
   readonly profileDir?: string;
+  /** The node binary the servers under test run on (--node); the sink and the client stay on this one. */
+  readonly serverNode: string;
 }
 
 /**
@@ -93,7 +95,7 @@ export async function startContender(
   if (script !== undefined) {
     return startServer({
       name: contender.id,
-      command: process.execPath,
+      command: layout.serverNode,
       args: [...nodeArgs(layout, scenario, contender.id), path.join(layout.buildDir, 'servers', script)],
       env: { PORT: String(port), UPSTREAM_URL: upstream },
       port,
@@ -103,7 +105,7 @@ export async function startContender(
   const mode = contender.id === 'project-streaming' ? 'streaming' : 'buffered';
   return startServer({
     name: contender.id,
-    command: process.execPath,
+    command: layout.serverNode,
     args: [...nodeArgs(layout, scenario, contender.id), ...startCommand(layout.project)],
     env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
     port,

@@ -12,6 +12,8 @@ export interface Options {
   readonly build: boolean;
   /** Run every server under `node --cpu-prof` and summarise the profiles (bench/results/profiles/). */
   readonly profile: boolean;
+  /** A node binary for the servers under test, e.g. the container's Node 24; this one's when unset. */
+  readonly node: string | undefined;
   /** The checkout whose dist/server.js is benchmarked; the repository itself unless --project. */
   readonly project: string | undefined;
   readonly sizes: Sizes;
@@ -41,8 +43,10 @@ const SMOKE: Sizes = {
   warm: 256 * 1024,
 };
 
-export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--contenders LIST] [--out FILE] [--no-build] [--profile]
+export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--contenders LIST] [--out FILE] [--no-build] [--profile] [--node BIN]
   --smoke      tiny sizes, one repetition; table to bench/results/smoke.md (never BENCHMARKS.md)
+  --node BIN   run the servers under test (relays, tutorial, project) on this node binary, e.g. the
+               image's runtime: --node "$(npx -p node@24 which node)"; the client and the sink stay on this node
   --reps N     repetitions per scenario and contender (default 5, smoke 1)
   --only LIST  comma-separated scenarios to run; a partial run writes to bench/results/, not BENCHMARKS.md
   --contenders LIST  comma-separated contenders (${CONTENDER_IDS.join(',')}); a partial run
@@ -60,6 +64,7 @@ export function parseOptions(argv: readonly string[]): Options {
   let out: string | undefined;
   let build = true;
   let profile = false;
+  let node: string | undefined;
   let project: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -72,6 +77,7 @@ export function parseOptions(argv: readonly string[]): Options {
     if (arg === '--smoke') smoke = true;
     else if (arg === '--no-build') build = false;
     else if (arg === '--profile') profile = true;
+    else if (arg === '--node') node = value();
     else if (arg === '--reps') {
       reps = Number(value());
       if (!Number.isInteger(reps) || reps < 1 || reps > 50) throw new Error(`--reps must be a whole number from 1 to 50\n${USAGE}`);
@@ -90,5 +96,5 @@ export function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, contenders: lineup, out, build, profile, project, sizes: smoke ? SMOKE : FULL };
+  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, contenders: lineup, out, build, profile, node, project, sizes: smoke ? SMOKE : FULL };
 }

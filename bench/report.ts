@@ -23,6 +23,8 @@ export interface RunInfo {
   readonly cores: number;
   readonly cpu: string;
   readonly node: string;
+  /** The node the servers under test ran on (--node), when it differs from the client's. */
+  readonly serverNode: string;
   readonly kernel: string;
   readonly memory: string;
   readonly reps: number;
@@ -218,7 +220,8 @@ export function renderReport(
     '',
     `Produced by \`${info.command}\` on ${info.date} (${Math.round(info.seconds)} s). Regenerate with the same command; see \`bench/\`.`,
     '',
-    `Machine: ${info.cores} cores (${info.cpu}), ${info.memory} RAM, Linux ${info.kernel}, Node.js ${info.node}. ` +
+    `Machine: ${info.cores} cores (${info.cpu}), ${info.memory} RAM, Linux ${info.kernel}, Node.js ${info.node}` +
+      `${info.serverNode === info.node ? '' : ` (servers under test on Node.js ${info.serverNode})`}. ` +
       'Client, sink and servers share these cores, as they would on a small replica.',
     '',
     `Method: ${info.reps} repetition(s) per scenario, contenders alternating (A B C … A B C …) so drift hits all alike; ` +

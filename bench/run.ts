@@ -108,6 +108,13 @@ function outputPath(options: Options, partial: boolean): string {
   return path.join(ROOT, 'BENCHMARKS.md');
 }
 
+/** `node --version` of another binary; fails the run at once when it is not a node that runs. */
+function nodeVersion(binary: string): string {
+  const result = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`--node ${binary} does not run: ${result.error?.message ?? result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
 /** Mark-compact lines --trace-gc wrote to a server's log since `offset` (its size before the repetition). */
 function countFullGcs(logFile: string, offset: number): number {
   const log = fs.readFileSync(logFile);
@@ -145,7 +152,8 @@ async function main(): Promise<number> {
     fs.rmSync(profileDir, { recursive: true, force: true });
     fs.mkdirSync(profileDir, { recursive: true });
   }
-  const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs'), profileDir };
+  const serverNode = options.node ?? process.execPath;
+  const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs'), profileDir, serverNode };
   fs.mkdirSync(layout.logDir);
   const fixtures = makeFixtures(options, work);
   const lineup = contenders(unavailable).filter((contender) => options.contenders.includes(contender.id));
@@ -166,6 +174,7 @@ async function main(): Promise<number> {
     cores: os.cpus().length,
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
     node: process.version,
+    serverNode: serverNode === process.execPath ? process.version : nodeVersion(serverNode),
     kernel: os.release(),
     memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     reps: options.reps,
