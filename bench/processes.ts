@@ -62,6 +62,11 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
   fs.closeSync(log);
   children.add(child);
   let exited: string | undefined;
+  // A binary that cannot be started (a wrong --node path) reports here instead of crashing the runner.
+  child.once('error', (error) => {
+    children.delete(child);
+    exited = `could not start: ${error.message}`;
+  });
   child.once('exit', (code, signal) => {
     children.delete(child);
     exited = `exited with ${signal ?? code ?? '?'}`;

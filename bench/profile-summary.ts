@@ -12,7 +12,7 @@ interface CpuProfile {
 }
 
 const PACKAGE = /node_modules\/((?:@[^/]+\/)?[^/]+)/;
-const PROJECT_FILE = /\/(dist\/.+)\.js$/;
+const PROJECT_FILE = /\/(dist\/[^/]+(?:\/[^/]+)?)\.js$/;
 
 /**
  * Splits a CPU profile by who is responsible: each sample goes to the nearest frame on its stack
@@ -40,9 +40,11 @@ export function responsibility(profile: CpuProfile): Map<string, number> {
   };
 
   const micros = new Map<string, number>();
+  // timeDeltas[i] is the time from sample i-1 to sample i, so sample i lasted timeDeltas[i + 1]
+  // (as Chrome DevTools counts it).
   profile.samples.forEach((id, index) => {
     const owner = ownerOf(id);
-    micros.set(owner, (micros.get(owner) ?? 0) + (profile.timeDeltas[index] ?? 0));
+    micros.set(owner, (micros.get(owner) ?? 0) + (profile.timeDeltas[index + 1] ?? 0));
   });
   return micros;
 }
@@ -56,7 +58,7 @@ export function summariseProfile(file: string, top = 20): string {
   const rows = [...micros.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
-    .map(([owner, value]) => `| ${owner} | ${((value / busy) * 100).toFixed(1)}% |`);
+    .map(([owner, value]) => `| ${owner} | ${busy > 0 ? ((value / busy) * 100).toFixed(1) : '—'}% |`);
   return [
     `busy ${(busy / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s (start-up and waits included)`,
     '',

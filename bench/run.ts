@@ -140,6 +140,8 @@ function writeProfileSummary(profileDir: string): void {
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   installExitHandlers();
+  const serverNode = options.node ?? process.execPath;
+  const serverNodeVersion = serverNode === process.execPath ? process.version : nodeVersion(serverNode);
   const started = performance.now();
   const notes: string[] = [];
   if (!canMeasureMemory()) notes.push('This OS has no /proc/PID/clear_refs: peak RSS is each process’s lifetime peak.');
@@ -159,7 +161,6 @@ async function main(): Promise<number> {
     fs.rmSync(profileDir, { recursive: true, force: true });
     fs.mkdirSync(profileDir, { recursive: true });
   }
-  const serverNode = options.node ?? process.execPath;
   const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs'), profileDir, serverNode };
   fs.mkdirSync(layout.logDir);
   const fixtures = makeFixtures(options, work);
@@ -181,7 +182,7 @@ async function main(): Promise<number> {
     cores: os.cpus().length,
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
     node: process.version,
-    serverNode: serverNode === process.execPath ? process.version : nodeVersion(serverNode),
+    serverNode: serverNodeVersion,
     kernel: os.release(),
     memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     reps: options.reps,
@@ -190,7 +191,8 @@ async function main(): Promise<number> {
   const changes = path.join(ROOT, 'bench', 'changes.md');
   const appendix = fs.existsSync(changes) ? fs.readFileSync(changes, 'utf8') : undefined;
   const report = renderReport(info, results, notes, appendix);
-  const partial = options.only.length < SCENARIO_IDS.length || options.contenders.length < CONTENDER_IDS.length;
+  // A profiled run is slowed by the profiler, so like a partial run it never becomes BENCHMARKS.md.
+  const partial = options.only.length < SCENARIO_IDS.length || options.contenders.length < CONTENDER_IDS.length || options.profile;
   const out = outputPath(options, partial);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, report);

@@ -63,7 +63,8 @@ export function createHeygenClient(options: HeygenClientOptions): HeygenClient {
     transformResponse: [(data: unknown) => data],
     validateStatus: () => true,
     // No proxy from the environment: axios would read HTTP(S)_PROXY/NO_PROXY from process.env on
-    // every request (config is read once, in config.ts), and the key must go to HeyGen and nowhere else.
+    // every request (this service reads its environment once, in config.ts, and has no proxy
+    // setting), and the key must go to HeyGen and nowhere else.
     proxy: false,
     httpAgent,
     httpsAgent,

@@ -18,11 +18,14 @@ export function pump(source: Readable, ...rest: [...Duplex[], Writable]): Promis
     const settle = (error?: Error): void => {
       if (settled) return;
       settled = true;
-      for (const stop of stopWatching) stop();
       if (error === undefined) {
+        for (const stop of stopWatching) stop();
         resolve();
         return;
       }
+      // The watchers stay on: an 'error' a stream emits while being destroyed lands on them and is
+      // ignored (the first error is the answer), rather than going unhandled. Destroyed without the
+      // error, like pipeline's bystanders, so no stream gets an 'error' nobody is listening for.
       for (const stream of streams) stream.destroy();
       reject(error);
     };
