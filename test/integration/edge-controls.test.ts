@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
+import type { HeygenClient } from '../../src/heygen/upload-client';
 import { Secret } from '../../src/secret';
 import { mintUploadToken } from '../../src/tokens/upload-token';
 import { fixture, paddedFile } from '../support/fixtures';
@@ -31,6 +32,12 @@ describe('security headers', () => {
     harness = await startHarness();
   });
   afterAll(() => harness.close());
+
+  it('answers an upload without an ETag: every answer is a one-off, not worth a hash', async () => {
+    const response = await withPng(upload(harness));
+    expect(response.status).toBe(201);
+    expect(response.headers.etag).toBeUndefined();
+  });
 
   it('sends helmet headers and no X-Powered-By', async () => {
     const response = await request(harness.url).get('/healthz');
@@ -295,6 +302,56 @@ describe('observability', () => {
     const ready = await request(harness.url).get('/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: 'ready', checks: { shutdown: 'no' } });
+  });
+});
+
+describe('an unexpected failure', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    // A client that fails the way no catalogue error does, so the error handler sees a bare Error.
+    const failing: HeygenClient = { upload: () => Promise.reject(new TypeError('unexpected failure in test')), close: () => undefined };
+    harness = await startHarness({ LOG_LEVEL: 'info' }, { heygen: failing });
+  });
+  afterAll(() => harness.close());
+
+  it('answers 500 INTERNAL_ERROR and logs one line at error level carrying the error', async () => {
+    const response = await withPng(upload(harness).set('X-Request-Id', 'internal-error-check'));
+    expect(response.status).toBe(500);
+    expect(errorCode(response)).toBe('INTERNAL_ERROR');
+    expect(JSON.stringify(response.body)).not.toContain('unexpected failure in test');
+    const lines = harness.logs.entries().filter((entry) => entry.reqId === 'internal-error-check');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'error',
+      status: 500,
+      outcome: 'INTERNAL_ERROR',
+      msg: 'POST /v1/asset failed',
+      err: expect.objectContaining({ message: 'unexpected failure in test' }) as unknown,
+    });
+  });
+});
+
+describe('proxy variables in the environment', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(() => harness.close());
+
+  it('are ignored: the upload goes to the configured HeyGen URL, not to HTTP_PROXY', async () => {
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+    // Nothing listens on port 9 (discard): an upload sent through this "proxy" would fail with 502.
+    Object.assign(process.env, { HTTP_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', NO_PROXY: '', no_proxy: '' });
+    try {
+      const response = await withPng(upload(harness));
+      expect(response.status).toBe(201);
+      expect(harness.standIn.received).toHaveLength(1);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });
 
