@@ -29,8 +29,7 @@ function buildProject(project: string): string | undefined {
 }
 
 function makeFixtures(options: Options, dir: string): Fixtures {
-  const sample = path.join(ROOT, '..', 'shared', 'fixtures', 'sample.mp4');
-  const sampleMp4 = fs.existsSync(sample) ? sample : path.join(ROOT, 'shared', 'fixtures', 'sample.mp4');
+  const sampleMp4 = path.join(ROOT, 'test', 'fixtures', 'sample.mp4');
   const { sizes } = options;
   progress(`writing upload files to ${dir}`);
   return {

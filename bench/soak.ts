@@ -110,7 +110,7 @@ const mib = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
 
 /** Log-spaced sizes from 10 KB to 20 MB, each as MP4, PNG and MP3; picking one uniformly is log-uniform in size. */
 function makeFixtures(dir: string): Fixture[] {
-  const samples = path.join(ROOT, '..', 'shared', 'fixtures');
+  const samples = path.join(ROOT, 'test', 'fixtures');
   const kinds = [
     { file: 'sample.mp4', type: 'video/mp4' },
     { file: 'sample.png', type: 'image/png' },

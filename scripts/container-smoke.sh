@@ -12,7 +12,7 @@
 #
 # Env (all optional):
 #   SMOKE_IMAGE        image tag to build and run (default heygen-upload-proxy:test)
-#   FIXTURES_DIR       sample.{png,mp4,mp3} (default ../shared/fixtures, beside the clone in CI)
+#   FIXTURES_DIR       sample.{png,mp4,mp3} (default test/fixtures in this repository)
 #   STANDIN_CMD        command that starts the stand-in upstream; it gets `--port N --api-key K` and
 #                      prints a line containing "listening" (default: npx tsx src/dev/stand-in-main.ts)
 #   SMOKE_MAX_RSS_MB   fail if the service's peak RSS in the container exceeds this (default 192:
@@ -22,7 +22,7 @@ set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT="$PWD"
 IMAGE="${SMOKE_IMAGE:-heygen-upload-proxy:test}"
-FIXTURES_DIR="${FIXTURES_DIR:-$REPO_ROOT/../shared/fixtures}"
+FIXTURES_DIR="${FIXTURES_DIR:-$REPO_ROOT/test/fixtures}"
 MAX_RSS_MB="${SMOKE_MAX_RSS_MB:-192}"
 NAME="heygen-upload-proxy-smoke-$$"
 STARTED=$SECONDS

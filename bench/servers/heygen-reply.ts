@@ -1,6 +1,6 @@
 /**
  * HeyGen's success envelope, as the sink returns it. The project validates this shape with zod, so
- * it must match what HeyGen really sends (see shared/seed), not a simplified stand-in.
+ * it must match what HeyGen really sends (HeyGen v1 Upload Asset reference), not a simplified stand-in.
  */
 export function heygenSuccessBody(id: string, contentType: string): string {
   const isImage = contentType.startsWith('image/');

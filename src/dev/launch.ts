@@ -31,7 +31,7 @@ async function launch(): Promise<void> {
   if (config.allowedOrigins !== undefined && !config.allowedOrigins.includes(demo.url)) {
     logger.warn(`ALLOWED_ORIGINS does not list ${demo.url}: the demo page's uploads will be refused (403)`);
   }
-  logger.info(`try: curl -F file=@../shared/fixtures/sample.png ${proxyUrl}/v1/asset`);
+  logger.info(`try: curl -F file=@test/fixtures/sample.png ${proxyUrl}/v1/asset`);
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

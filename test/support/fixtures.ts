@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The shared media fixtures: real files of each allowed type, beside the repository in ../shared. */
-export const FIXTURES_DIR = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
+/** Real media files of each allowed type, kept in the repository (test/fixtures). */
+export const FIXTURES_DIR = join(__dirname, '..', 'fixtures');
 
 export interface Fixture {
   readonly name: string;
