@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test-artifacts/', 'public/', '**/*.mjs', '**/*.js'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test-artifacts/', 'public/', '**/*.mjs', '**/*.js', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Secret } from '../src/secret';
-import { DEFAULT_UPLOAD_TOKEN_TTL_SECONDS, mintUploadToken } from '../src/tokens/upload-token';
+import { DEFAULT_UPLOAD_TOKEN_TTL_SECONDS, mintUploadToken } from '../src/http/upload-token';
 
 /**
  * `npm run token -- --subject user-42 [--ttl 300]`: prints an upload token signed with

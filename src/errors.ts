@@ -69,3 +69,14 @@ export class ApiError extends Error {
 export function isApiError(value: unknown): value is ApiError {
   return value instanceof ApiError;
 }
+
+/**
+ * The client went away before its request could be answered. Intakes raise it in place of their
+ * parser's own words for an aborted body, so the edge need not know any parser's error text.
+ */
+export class ClientGoneError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('The client closed the connection before the request was read', options);
+    this.name = 'ClientGoneError';
+  }
+}

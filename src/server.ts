@@ -1,10 +1,10 @@
 import http from 'node:http';
-import { type AppDependencies, createApp, createDependencies } from './app';
+import { createApp } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
+import { type AppDependencies, createDependencies } from './dependencies';
 import { listen } from './listen';
+import { KEEP_ALIVE_TIMEOUT_MS } from './upload/limits';
 
-/** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface RunningServer {
   readonly url: string;

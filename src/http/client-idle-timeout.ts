@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
 import { sendError } from './error-handler';
-import { contextOf } from './request-context';
+import { contextOf } from '../request-context';
 
 /**
  * Cuts off a client that stops sending in the middle of its body: it gets 408 and the connection is

@@ -1,8 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
-
-/** Seconds a client refused by a full gate should wait: uploads finish in seconds, not minutes. */
-const BUSY_RETRY_AFTER_SECONDS = 5;
+import { BUSY_RETRY_AFTER_SECONDS } from '../upload/limits';
 
 /**
  * Caps uploads in progress at once (MAX_CONCURRENT_UPLOADS); past the cap a request gets 503 at once,

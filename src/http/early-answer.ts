@@ -1,8 +1,5 @@
 import type { Request, Response } from 'express';
-
-/** How much of an unread body is read and dropped after an early answer, and for how long. */
-export const EARLY_ANSWER_DRAIN_BYTES = 16 * 1024 * 1024;
-export const EARLY_ANSWER_DRAIN_MS = 5_000;
+import { EARLY_ANSWER_DRAIN_BYTES, EARLY_ANSWER_DRAIN_MS } from '../upload/limits';
 
 /**
  * After answering before the body was read (413, 415, 403, 429, 503 ...), keep reading and dropping

@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { ApiError, isApiError } from '../errors';
-import { isClientGone } from '../upload/upload-parser';
+import { ApiError, ClientGoneError, isApiError } from '../errors';
+import { isUpstreamFailure, type UpstreamFailure } from '../heygen/upstream-failure';
+import { contextOf } from '../request-context';
 import { drainAfterEarlyAnswer } from './early-answer';
-import { contextOf } from './request-context';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly request_id: string };
@@ -23,7 +23,7 @@ export function sendError(res: Response, error: ApiError, extra: Record<string, 
 export function errorHandler(): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const context = contextOf(res);
-    if (isClientGone(error) || req.socket.destroyed) {
+    if (error instanceof ClientGoneError || req.socket.destroyed) {
       context.clientClosed = true;
       if (!res.writableEnded) res.destroy();
       return;
@@ -45,7 +45,18 @@ export function errorHandler(): ErrorRequestHandler {
 /** Errors from Express's own layers carry a 4xx status (e.g. a malformed URL); others are ours. */
 function toApiError(error: unknown): ApiError {
   if (isApiError(error)) return error;
+  if (isUpstreamFailure(error)) return fromUpstreamFailure(error);
   const status = (error as { status?: unknown } | null)?.status;
   if (status === 400) return new ApiError('BAD_REQUEST', undefined, { cause: error });
   return new ApiError('INTERNAL_ERROR', undefined, { cause: error });
+}
+
+/** What the client should do next about a failure at HeyGen; what HeyGen said stays in the log. */
+export function fromUpstreamFailure(failure: UpstreamFailure): ApiError {
+  switch (failure.kind) {
+    case 'timeout':
+      return new ApiError('UPSTREAM_TIMEOUT', undefined, { cause: failure });
+    case 'failed':
+      return new ApiError('UPSTREAM_ERROR', undefined, { cause: failure });
+  }
 }

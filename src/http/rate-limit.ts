@@ -1,21 +1,19 @@
 import type { RequestHandler } from 'express';
-import { MemoryStore, ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { Config } from '../config';
 import { ApiError } from '../errors';
 import type { Logger } from '../ops/logger';
 import type { Metrics } from '../ops/metrics';
-import type { RedisConnection } from '../ops/redis-connection';
+import { REDIS_KEY_PREFIX, type RedisConnection } from '../ops/redis-connection';
 import { FallbackRateLimitStore } from './fallback-rate-limit-store';
-import { contextOf } from './request-context';
+import { clientKeyOf } from './client-key';
 
-const REDIS_KEY_PREFIX = 'heygen-upload-proxy:rate-limit:';
+const RATE_LIMIT_KEY_PREFIX = `${REDIS_KEY_PREFIX}rate-limit:`;
 
 /**
  * RATE_LIMIT_MAX uploads per RATE_LIMIT_WINDOW_MS per client, answered with 429, the draft-8
- * RateLimit headers and Retry-After. The client is the upload token's subject when tokens are on,
- * else its IP (an IPv6 client by its /56), where the IP is the socket's unless TRUST_PROXY names the
- * proxies whose X-Forwarded-For may be believed.
+ * RateLimit headers and Retry-After, per client as clientKeyOf names it.
  */
 export function uploadRateLimit(config: Config, metrics: Metrics, logger: Logger, redis?: RedisConnection): RequestHandler {
   return rateLimit({
@@ -24,12 +22,7 @@ export function uploadRateLimit(config: Config, metrics: Metrics, logger: Logger
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     store: createStore(logger, redis),
-    keyGenerator: (req, res) => {
-      const context = contextOf(res);
-      const key = context.tokenSubject !== undefined ? `sub:${context.tokenSubject}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
-      context.rateLimitKey = key;
-      return key;
-    },
+    keyGenerator: clientKeyOf,
     handler: (_req, res, next) => {
       metrics.rateLimited.inc();
       const retryAfter = res.getHeader('Retry-After');
@@ -41,7 +34,7 @@ export function uploadRateLimit(config: Config, metrics: Metrics, logger: Logger
 function createStore(logger: Logger, redis: RedisConnection | undefined): Store | undefined {
   if (redis === undefined) return undefined;
   const shared = new RedisStore({
-    prefix: REDIS_KEY_PREFIX,
+    prefix: RATE_LIMIT_KEY_PREFIX,
     sendCommand: (...args: string[]) => redis.sendCommand(args),
   });
   // The store loads its Lua scripts from its constructor and keeps the promises for later. With

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../ops/logger';
-import { contextOf } from './request-context';
+import { contextOf } from '../request-context';
 
 /** Probes and scrapes arrive every few seconds; logging them would bury the uploads. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -12,8 +12,8 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * from a request.
  *
  * Written on pino directly rather than through pino-http: pino-http builds two child loggers per
- * request (one serialising the whole request) that this line never uses; dropping them raised
- * small-file throughput by about 9% (bench/changes.md). The line's fields are the ones pino-http wrote.
+ * request (one serialising the whole request) that this line never uses. The line's fields are the
+ * ones pino-http wrote.
  */
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -36,7 +36,7 @@ function writeLine(logger: Logger, req: Request, res: Response): void {
     outcome: clientClosed ? 'CLIENT_CLOSED' : (context.errorCode ?? 'OK'),
     media_type: context.mediaType,
     bytes: context.bytes,
-    client_key: context.rateLimitKey,
+    client_key: context.clientKey,
     detail: context.errorDetail,
   };
   if (context.internalError !== undefined || (!clientClosed && res.statusCode >= 500)) {

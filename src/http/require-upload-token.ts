@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
 import type { Secret } from '../secret';
-import { verifyUploadToken } from '../tokens/upload-token';
-import { contextOf } from './request-context';
+import { verifyUploadToken } from './upload-token';
+import { contextOf } from '../request-context';
 
 /** With UPLOAD_TOKEN_SECRET set, every upload needs `Authorization: Bearer <token>` minted by the customer. */
 export function requireUploadToken(secret: Secret): RequestHandler {

@@ -5,7 +5,7 @@ export type { Logger } from 'pino';
 /**
  * Paths pino blanks out. Request headers are not logged at all; these are the second line of defence
  * for anything that ever carries a credential. All explicit: wildcard paths ('*.token') make pino
- * walk every logged object on every line (1.2% of a small upload's CPU), and no line we write has
+ * walk every logged object on every line, and no line we write has
  * such a field one level down. An axios error logged as `err` carries the request headers (the API
  * key) under `config.headers`, so that path is listed where an error can sit.
  */

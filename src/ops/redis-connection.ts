@@ -4,6 +4,9 @@ import type { ReadinessCheck } from './readiness';
 
 export type RedisConnection = ReturnType<typeof Redis.createClient>;
 
+/** Every key this service writes starts with this, so one Redis can serve several applications. */
+export const REDIS_KEY_PREFIX = 'heygen-upload-proxy:';
+
 /** How long start-up waits for Redis before serving with per-replica limits. */
 const CONNECT_WAIT_MS = 3_000;
 

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { HeygenClient } from '../heygen/upload-client';
+import type { Upstream } from '../heygen/upstream';
 import type { AllowedMediaType } from './media-types';
 import type { PreparedUpload } from './prepared-upload';
 import { pump } from './pump';
@@ -16,7 +16,7 @@ export async function spoolUpload(
   limiter: StreamLimiter,
   mediaType: AllowedMediaType,
   spoolDirectory: string,
-  heygen: HeygenClient,
+  upstream: Upstream,
 ): Promise<PreparedUpload> {
   const spool = new Spool(spoolDirectory);
   try {
@@ -29,11 +29,11 @@ export async function spoolUpload(
     mediaType,
     size: spool.size,
     send: () =>
-      heygen.upload({
-        contentType: mediaType,
+      upstream.send({
+        mediaType,
         body: () => spool.body(),
-        contentLength: spool.size,
-        retryOnConnectionFailure: true,
+        size: spool.size,
+        replayable: true,
       }),
     dispose: () => spool.dispose(),
   };

@@ -7,9 +7,6 @@ import { fileTypeFromBuffer } from 'file-type';
  * TypeScript's `module: node20` emits here. jest.config.js explains how tests load it.
  */
 
-/** How many leading bytes detection needs (file-type's own figure for its detectors). */
-export const DETECTION_BYTES = 4100;
-
 /** The MIME type the leading bytes show, or undefined when they match no known format. */
 export async function detectMediaType(head: Uint8Array): Promise<string | undefined> {
   const result = await fileTypeFromBuffer(head);

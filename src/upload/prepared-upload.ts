@@ -1,9 +1,9 @@
-import type { AssetRecord } from '../heygen/asset-response';
+import type { AssetRecord } from '../heygen/asset-record';
 import type { AllowedMediaType } from './media-types';
 
 /**
- * A file that passed every check and is ready to go to HeyGen. The storage engine makes it; the route
- * sends it once multer has parsed the whole form (so a late form error can still stop it), and always
+ * A file that passed every check and is ready to go to HeyGen. The core makes it; the route sends it
+ * once the intake has read the whole request (so a late error can still stop it), and always
  * disposes of it.
  */
 export interface PreparedUpload {

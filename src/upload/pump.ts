@@ -7,8 +7,7 @@ import { type Duplex, finished, type Readable, type Writable } from 'node:stream
  *
  * Not stream.pipeline itself: on Node 20 it creates an AbortSignal and, when the sink finishes first,
  * ERR_STREAM_DESTROYED errors (each capturing a stack trace) on every call, even a successful one.
- * Replacing it raised small-file throughput by 8-13% (bench/changes.md). This keeps to pipe() and
- * finished().
+ * This keeps to pipe() and finished().
  */
 export function pump(source: Readable, ...rest: [...Duplex[], Writable]): Promise<void> {
   const streams: (Readable | Writable)[] = [source, ...rest];

@@ -2,16 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { close, createReadStream, open, rm, writev } from 'node:fs';
 import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
+import { SPOOL_BUFFER_BYTES, SPOOL_MEMORY_BYTES } from './limits';
 
-/** Files up to this size stay in memory; larger ones go to a temp file (nginx's client_body_buffer_size). */
-export const SPOOL_MEMORY_BYTES = 1024 * 1024;
 
 /** Prefix of every spool file, so operators and tests can tell them apart in the temp directory. */
 export const SPOOL_FILE_PREFIX = 'heygen-upload-';
 
 /**
  * The buffered mode's store: a Writable that keeps a small file in memory and moves to a temp file once
- * it outgrows SPOOL_MEMORY_BYTES. After it finishes, `open()` gives a fresh Readable of exactly what
+ * it outgrows SPOOL_MEMORY_BYTES. After it finishes, `body()` gives a fresh Readable of exactly what
  * was written (once per attempt, so a retry can resend), and `dispose()` removes the temp file.
  */
 export class Spool extends Writable {
@@ -28,7 +27,7 @@ export class Spool extends Writable {
 
   constructor(directory: string) {
     // autoDestroy off: finishing must keep the bytes for sending; destroy() is for failures only.
-    super({ highWaterMark: 256 * 1024, autoDestroy: false });
+    super({ highWaterMark: SPOOL_BUFFER_BYTES, autoDestroy: false });
     this.#directory = directory;
   }
 
@@ -149,7 +148,7 @@ export class Spool extends Writable {
    * one write), else a fresh stream of the temp file. Call after the spool has finished.
    */
   body(): Buffer | Readable {
-    if (this.#path !== undefined) return createReadStream(this.#path, { highWaterMark: 256 * 1024 });
+    if (this.#path !== undefined) return createReadStream(this.#path, { highWaterMark: SPOOL_BUFFER_BYTES });
     return this.#memory.length === 1 ? this.#memory[0]! : Buffer.concat(this.#memory, this.#size);
   }
 

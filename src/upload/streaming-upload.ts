@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { ApiError } from '../errors';
-import type { AssetRecord } from '../heygen/asset-response';
-import type { HeygenClient } from '../heygen/upload-client';
+import type { AssetRecord } from '../heygen/asset-record';
+import type { Upstream } from '../heygen/upstream';
+import { UpstreamFailure } from '../heygen/upstream-failure';
 import type { AllowedMediaType } from './media-types';
 import type { PreparedUpload } from './prepared-upload';
 import { pump } from './pump';
@@ -17,7 +17,7 @@ export async function streamUpload(
   file: Readable,
   limiter: StreamLimiter,
   mediaType: AllowedMediaType,
-  heygen: HeygenClient,
+  upstream: Upstream,
 ): Promise<PreparedUpload> {
   // The limiter is the upstream body: its end is held until send(), so HeyGen gets every byte but
   // no end of body while the rest of the form is still being checked.
@@ -27,10 +27,10 @@ export async function streamUpload(
     pump(file, limiter).catch(reject);
   });
   const controller = new AbortController();
-  const answer = heygen.upload({
-    contentType: mediaType,
+  const answer = upstream.send({
+    mediaType,
     body: () => limiter,
-    retryOnConnectionFailure: false,
+    replayable: false,
     signal: controller.signal,
   });
   let settled = false;
@@ -48,7 +48,7 @@ export async function streamUpload(
   // HeyGen must not answer before the body ends; if it does (an error, a dropped connection),
   // stop reading the file and report that answer.
   const answeredEarly = settledAnswer.then(
-    () => Promise.reject(new ApiError('UPSTREAM_ERROR')),
+    () => Promise.reject(new UpstreamFailure('HeyGen answered before the body ended')),
     (error: unknown) => Promise.reject(error instanceof Error ? error : new Error(String(error))),
   );
   try {

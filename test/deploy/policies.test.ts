@@ -6,7 +6,7 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
-import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/upload-parser';
+import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/limits';
 import {
   REPO_ROOT,
   bytesOf,

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import type { HeygenClient } from '../../src/heygen/upload-client';
+import type { Upstream } from '../../src/heygen/upstream';
 import { Secret } from '../../src/secret';
-import { mintUploadToken } from '../../src/tokens/upload-token';
+import { mintUploadToken } from '../../src/http/upload-token';
 import { fixture, paddedFile } from '../support/fixtures';
 import { type Harness, startHarness } from '../support/proxy-harness';
 import { startPartialUpload } from '../support/raw-http';
@@ -309,8 +309,8 @@ describe('an unexpected failure', () => {
   let harness: Harness;
   beforeAll(async () => {
     // A client that fails the way no catalogue error does, so the error handler sees a bare Error.
-    const failing: HeygenClient = { upload: () => Promise.reject(new TypeError('unexpected failure in test')), close: () => undefined };
-    harness = await startHarness({ LOG_LEVEL: 'info' }, { heygen: failing });
+    const failing: Upstream = { send: () => Promise.reject(new TypeError('unexpected failure in test')), close: () => undefined };
+    harness = await startHarness({ LOG_LEVEL: 'info' }, { upstream: failing });
   });
   afterAll(() => harness.close());
 

@@ -1,4 +1,4 @@
-import { RedisIdempotencyStore } from '../../src/idempotency/redis-store';
+import { RedisIdempotencyStore } from '../../src/http/idempotency/redis-store';
 import { fixture } from '../support/fixtures';
 import { multipartBody } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';

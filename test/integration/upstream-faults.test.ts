@@ -8,7 +8,7 @@ import { multipartBody } from '../support/multipart';
 import { type Harness, startHarness, TEST_API_KEY } from '../support/proxy-harness';
 import { post, type RawResponse } from '../support/raw-http';
 import { freeLoopbackPort } from '../support/redis-server';
-import { withTimeout } from '../../src/with-timeout';
+import { withTimeout } from '../../src/http/with-timeout';
 
 const MIB = 1024 * 1024;
 /** Small, so hang and trickle end quickly; the bound below is what the tests hold the proxy to. */

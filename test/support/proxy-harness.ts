@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AppDependencies, createDependencies } from '../../src/app';
+import { type AppDependencies, createDependencies } from '../../src/dependencies';
 import { loadConfig } from '../../src/config';
 import { type StandInHeygen, startStandInHeygen } from '../../src/dev/stand-in-heygen';
 import { createLogger } from '../../src/ops/logger';

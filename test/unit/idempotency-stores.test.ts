@@ -1,7 +1,10 @@
-import type { IdempotencyStore } from '../../src/idempotency/idempotency-store';
-import { COMPLETED_TTL_MS, IN_FLIGHT_TTL_MS } from '../../src/idempotency/idempotency-store';
-import { MemoryIdempotencyStore } from '../../src/idempotency/memory-store';
-import { REDIS_KEY_PREFIX, RedisIdempotencyStore } from '../../src/idempotency/redis-store';
+import type { IdempotencyStore } from '../../src/http/idempotency/idempotency-store';
+import {
+  IDEMPOTENCY_COMPLETED_TTL_MS as COMPLETED_TTL_MS,
+  IDEMPOTENCY_IN_FLIGHT_TTL_MS as IN_FLIGHT_TTL_MS,
+} from '../../src/upload/limits';
+import { MemoryIdempotencyStore } from '../../src/http/idempotency/memory-store';
+import { IDEMPOTENCY_KEY_PREFIX as REDIS_KEY_PREFIX, RedisIdempotencyStore } from '../../src/http/idempotency/redis-store';
 import type { RedisConnection as RedisClient } from '../../src/ops/redis-connection';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
 

@@ -6,7 +6,8 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pump } from '../../src/upload/pump';
 import { readHead } from '../../src/upload/read-head';
-import { SPOOL_MEMORY_BYTES, Spool } from '../../src/upload/spool';
+import { SPOOL_MEMORY_BYTES } from '../../src/upload/limits';
+import { Spool } from '../../src/upload/spool';
 import { StreamLimiter } from '../../src/upload/stream-limiter';
 
 async function collect(stream: Readable): Promise<Buffer> {

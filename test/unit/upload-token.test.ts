@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { Secret } from '../../src/secret';
-import { MAX_UPLOAD_TOKEN_TTL_SECONDS, mintUploadToken, verifyUploadToken } from '../../src/tokens/upload-token';
+import { MAX_UPLOAD_TOKEN_TTL_SECONDS, mintUploadToken, verifyUploadToken } from '../../src/http/upload-token';
 
 const secret = new Secret('unit-test-secret-that-is-long-enough!!');
 

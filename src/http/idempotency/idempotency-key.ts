@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { ApiError } from '../errors';
+import { ApiError } from '../../errors';
 
 /** The header clients send to make a retry safe (the IETF httpapi draft's name, as Stripe uses it). */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import type { AssetRecord } from '../asset-record';
 
-/** HeyGen's success code in the response envelope (see shared/seed). */
+/** HeyGen's success code in the v1 response envelope. */
 export const HEYGEN_SUCCESS_CODE = 100;
 
 /** The part of HeyGen's envelope the proxy relies on; other fields are allowed and dropped. */
@@ -21,15 +22,7 @@ export const heygenUploadResponseSchema = z.object({
 
 export type HeygenUploadResponse = z.infer<typeof heygenUploadResponseSchema>;
 
-/** What the proxy answers with: HeyGen's `data`, trimmed to the fields a client needs. */
-export interface AssetRecord {
-  readonly id: string;
-  readonly file_type: 'image' | 'video' | 'audio';
-  readonly url: string;
-  readonly image_key: string | null;
-  readonly created_ts: number;
-}
-
+/** HeyGen's `data`, trimmed to the fields a client needs. */
 export function toAssetRecord(data: NonNullable<HeygenUploadResponse['data']>): AssetRecord {
   return {
     id: data.id,

@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import {
-  COMPLETED_TTL_MS,
-  IN_FLIGHT_TTL_MS,
-  type IdempotencyStore,
-  type Reservation,
-  type StoredResponse,
-} from './idempotency-store';
+  IDEMPOTENCY_COMPLETED_TTL_MS as COMPLETED_TTL_MS,
+  IDEMPOTENCY_IN_FLIGHT_TTL_MS as IN_FLIGHT_TTL_MS,
+  IDEMPOTENCY_MEMORY_MAX_ENTRIES,
+} from '../../upload/limits';
+import type { IdempotencyStore, Reservation, StoredResponse } from './idempotency-store';
 import { recordKey } from './record-key';
 
 type Entry = { readonly state: 'in-flight'; readonly token: string } | { readonly state: 'completed'; readonly response: StoredResponse };
-
-/** Enough for a busy single replica's day of keyed uploads; an asset record is a few hundred bytes. */
-export const MEMORY_STORE_MAX_ENTRIES = 50_000;
 
 /**
  * Idempotency records in this process only: for a single replica or development. Bounded (least
@@ -23,7 +19,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #entries: LRUCache<string, Entry>;
 
   /** `now` is the clock entries expire by; tests pass their own rather than wait minutes. */
-  constructor(maxEntries = MEMORY_STORE_MAX_ENTRIES, now: () => number = () => performance.now()) {
+  constructor(maxEntries = IDEMPOTENCY_MEMORY_MAX_ENTRIES, now: () => number = () => performance.now()) {
     this.#entries = new LRUCache<string, Entry>({ max: maxEntries, ttl: COMPLETED_TTL_MS, ttlResolution: 0, perf: { now } });
   }
 

@@ -2,29 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
-import { ApiError, isApiError } from '../errors';
-import { HeygenStorage, type HeygenStorageOptions } from './heygen-storage';
-
-/** The form may carry a few small text fields beside the file; they are read and ignored. */
-export const FORM_LIMITS = {
-  files: 1,
-  fields: 8,
-  parts: 9,
-  fieldNameSize: 100,
-  fieldSize: 1024,
-  headerPairs: 16,
-} as const;
-
-/** busboy's cap on one part's header block. */
-const MAX_PART_HEADER_BYTES = 16 * 1024;
-
-/**
- * The most a legal form can carry besides the file's bytes, under FORM_LIMITS: every part's headers
- * at busboy's cap, every field at its cap, and boundaries. A Content-Length above the largest type
- * limit plus this cannot hold a legal upload, so it is refused before a byte is read.
- */
-export const MULTIPART_OVERHEAD_ALLOWANCE =
-  FORM_LIMITS.parts * (MAX_PART_HEADER_BYTES + 256) + FORM_LIMITS.fields * FORM_LIMITS.fieldSize;
+import { ApiError, ClientGoneError, isApiError } from '../../errors';
+import { FILE_CHUNK_BYTES, FORM_LIMITS, largestFileBytes } from '../../upload/limits';
+import type { UploadCore } from '../../upload/prepare-upload';
+import { PreparingStorage } from './storage-engine';
 
 type Busboy = Writable;
 type MulterOptionsWithStreamHandler = multer.Options & {
@@ -34,22 +15,19 @@ type MulterOptionsWithStreamHandler = multer.Options & {
 
 export type UploadParser = (req: Request, res: Response) => Promise<Express.Multer.File | undefined>;
 
-/** Larger file chunks mean fewer hops per byte on the way through the limiter to the spool or socket. */
-const FILE_CHUNK_BYTES = 256 * 1024;
-
 /**
- * Runs multer with HeygenStorage and settles as soon as the outcome is known. On an error multer
+ * Runs multer with PreparingStorage and settles as soon as the outcome is known. On an error multer
  * first reads the rest of the body to its end; the refusal is known earlier (from the storage
  * engine, or from busboy's limit and error events), so it settles then and the error handler
  * answers while the body is still arriving. Errors come out as catalogue ApiErrors.
  */
-export function createUploadParser(storageOptions: Omit<HeygenStorageOptions, 'onRefusal'>): UploadParser {
+export function createMultipartParser(core: UploadCore): UploadParser {
   const pending = new WeakMap<IncomingMessage, (error: unknown) => void>();
   const refuseEarly = (req: IncomingMessage, error: unknown): void => pending.get(req)?.(error);
 
-  const storage = new HeygenStorage({ ...storageOptions, onRefusal: refuseEarly });
-  // busboy's own cap stays as a backstop; each type's tighter limit is enforced by the storage engine.
-  const fileSizeBackstop = Math.max(...Object.values(storageOptions.maxBytes)) + 1;
+  const storage = new PreparingStorage(core, refuseEarly);
+  // busboy's own cap stays as a backstop; each type's tighter limit is enforced by the core.
+  const fileSizeBackstop = largestFileBytes(core.maxBytes) + 1;
   const options: MulterOptionsWithStreamHandler = {
     storage,
     limits: { ...FORM_LIMITS, fileSize: fileSizeBackstop },
@@ -93,7 +71,7 @@ export function toUploadError(error: unknown): Error {
   if (error instanceof MulterError) {
     return new ApiError(MULTER_CODES[error.code] ?? 'MALFORMED_MULTIPART', undefined, { cause: error });
   }
-  if (isClientGone(error)) return error as Error;
+  if (isClientGone(error)) return new ClientGoneError({ cause: error });
   // busboy reports every other malformation ("Unexpected end of form", "Malformed part header",
   // a missing boundary) as a plain Error.
   if (error instanceof Error && isBusboyError(error)) {
@@ -109,6 +87,6 @@ function isBusboyError(error: Error): boolean {
 }
 
 /** multer's words for a client that went away mid-body. */
-export function isClientGone(error: unknown): boolean {
+function isClientGone(error: unknown): boolean {
   return error instanceof Error && /^Request (aborted|closed)$/.test(error.message);
 }

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
-  COMPLETED_TTL_MS,
-  IN_FLIGHT_TTL_MS,
-  type IdempotencyStore,
-  type Reservation,
-  type StoredResponse,
-} from './idempotency-store';
+  IDEMPOTENCY_COMPLETED_TTL_MS as COMPLETED_TTL_MS,
+  IDEMPOTENCY_IN_FLIGHT_TTL_MS as IN_FLIGHT_TTL_MS,
+} from '../../upload/limits';
+import type { IdempotencyStore, Reservation, StoredResponse } from './idempotency-store';
+import { REDIS_KEY_PREFIX } from '../../ops/redis-connection';
 import { recordKey } from './record-key';
 
 /**
@@ -18,7 +17,7 @@ export interface IdempotencyRedis {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
-export const REDIS_KEY_PREFIX = 'heygen-proxy:idempotency:';
+export const IDEMPOTENCY_KEY_PREFIX = `${REDIS_KEY_PREFIX}idempotency:`;
 
 // The three ownership checks run as scripts so "is it still mine?" and the write are one step: a
 // marker that expired and was taken by another replica in between must not be overwritten or deleted.
@@ -98,7 +97,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 }
 
 function redisKey(clientKey: string, idempotencyKey: string): string {
-  return REDIS_KEY_PREFIX + recordKey(clientKey, idempotencyKey);
+  return IDEMPOTENCY_KEY_PREFIX + recordKey(clientKey, idempotencyKey);
 }
 
 /** Serialised identically every time, so the scripts can compare markers as plain strings. */

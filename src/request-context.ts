@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
-import type { ErrorCode } from '../errors';
+import type { ErrorCode } from './errors';
 
 /** What one request learns on its way through, for its log line and metrics. */
 export interface RequestContext {
@@ -16,8 +16,8 @@ export interface RequestContext {
   internalError?: Error;
   /** The end user named by a verified upload token. */
   tokenSubject?: string;
-  /** The key the rate limiter counted this request under. */
-  rateLimitKey?: string;
+  /** Who the client is (http/client-key.ts): the rate limit, idempotency records and the log line all use it. */
+  clientKey?: string;
   /** The client went away before it could be answered. */
   clientClosed?: boolean;
   /**

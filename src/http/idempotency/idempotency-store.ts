@@ -15,16 +15,6 @@ export type Reservation =
   | { readonly state: 'in-flight' }
   | { readonly state: 'completed'; readonly response: StoredResponse };
 
-/** How long a successful answer is replayed (the client's retry window). */
-export const COMPLETED_TTL_MS = 24 * 60 * 60 * 1000;
-
-/**
- * How long an in-flight marker lives without being refreshed. Short, so that a replica that crashed
- * mid-upload locks the key for minutes, not a day; the request holding it refreshes it while it runs,
- * so a long upload keeps it.
- */
-export const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
-
 /**
  * Idempotency records, per client: `clientKey` is whoever the rate limiter counts the request as
  * (the client address, or an upload token's subject), so one client's keys never collide with another's.
@@ -33,10 +23,10 @@ export const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
  */
 export interface IdempotencyStore {
   reserve(clientKey: string, idempotencyKey: string): Promise<Reservation>;
-  /** Replaces this request's in-flight marker with its response, kept for COMPLETED_TTL_MS. */
+  /** Replaces this request's in-flight marker with its response, kept for IDEMPOTENCY_COMPLETED_TTL_MS (upload/limits.ts). */
   complete(clientKey: string, idempotencyKey: string, token: string, response: StoredResponse): Promise<void>;
   /** Drops this request's in-flight marker, so the client may try again. */
   release(clientKey: string, idempotencyKey: string, token: string): Promise<void>;
-  /** Extends this request's in-flight marker by IN_FLIGHT_TTL_MS. */
+  /** Extends this request's in-flight marker by IDEMPOTENCY_IN_FLIGHT_TTL_MS. */
   refresh(clientKey: string, idempotencyKey: string, token: string): Promise<void>;
 }

@@ -1,12 +1,12 @@
 import type { RequestHandler } from 'express';
-import type { MediaKind } from '../config';
-import { ALLOWED_MEDIA_TYPES } from './media-types';
+import type { MediaLimits } from '../upload/limits';
+import { ALLOWED_MEDIA_TYPES } from '../upload/media-types';
 
 /**
  * GET /v1/limits: the allowed types and the size limit of each, so a client can check a file before
  * sending it.
  */
-export function limitsHandler(maxBytes: Readonly<Record<MediaKind, number>>): RequestHandler {
+export function limitsHandler(maxBytes: MediaLimits): RequestHandler {
   const body = {
     types: Object.entries(ALLOWED_MEDIA_TYPES).map(([mediaType, kind]) => ({
       media_type: mediaType,

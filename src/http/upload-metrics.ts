@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
-import { contextOf } from '../http/request-context';
-import type { Metrics } from './metrics';
+import type { Metrics } from '../ops/metrics';
+import { contextOf } from '../request-context';
 
 /** Counts every upload (POST) once it ends, whatever stopped it, and tracks how many are in flight. */
 export function uploadMetrics(metrics: Metrics): RequestHandler {

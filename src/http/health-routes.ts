@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { ApiError } from '../errors';
-import { sendError } from '../http/error-handler';
-import { methodNotAllowed } from '../http/not-found';
-import type { Metrics } from './metrics';
-import type { Readiness } from './readiness';
+import type { Metrics } from '../ops/metrics';
+import type { Readiness } from '../ops/readiness';
+import { sendError } from './error-handler';
+import { methodNotAllowed } from './not-found';
 
 /** /healthz (the process is alive), /readyz (send it uploads), /metrics (Prometheus). */
 export function healthRoutes(readiness: Readiness, metrics: Metrics): Router {

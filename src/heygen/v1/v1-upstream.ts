@@ -1,11 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, isAxiosError } from 'axios';
-import { ApiError } from '../errors';
-import type { Secret } from '../secret';
-import { HEYGEN_SUCCESS_CODE, heygenUploadResponseSchema, type AssetRecord, toAssetRecord } from './asset-response';
-import { UpstreamFailure } from './upstream-failure';
+import type { Secret } from '../../secret';
+import type { AssetRecord } from '../asset-record';
+import type { Upstream, UpstreamAttempt, UpstreamUpload } from '../upstream';
+import { UpstreamFailure } from '../upstream-failure';
+import { HEYGEN_SUCCESS_CODE, heygenUploadResponseSchema, toAssetRecord } from './v1-response';
 
 /** HeyGen answers with a small JSON envelope; anything larger is not an answer we can use. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -13,44 +13,23 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 /** Error codes of a connection that failed before HeyGen said anything: safe to retry once. */
 const CONNECTION_FAILURE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
 
-export interface UpstreamUpload {
-  readonly contentType: string;
-  /** Builds the body for one attempt (a retry needs a fresh stream). */
-  readonly body: () => Buffer | Readable;
-  /** Sent as Content-Length when known (buffered mode); without it the body goes chunked. */
-  readonly contentLength?: number;
-  /** Buffered mode retries once when the connection fails before any response byte. */
-  readonly retryOnConnectionFailure: boolean;
-  /** Aborts the exchange, e.g. when the client goes away or breaks a limit mid-stream. */
-  readonly signal?: AbortSignal;
-}
-
-export interface UpstreamAttempt {
-  readonly outcome: 'success' | 'error' | 'timeout';
-  readonly seconds: number;
-}
-
-export interface HeygenClientOptions {
+export interface V1UpstreamOptions {
   readonly uploadUrl: string;
   readonly apiKey: Secret;
   readonly timeoutMs: number;
   readonly onAttempt?: (attempt: UpstreamAttempt) => void;
 }
 
-export interface HeygenClient {
-  upload(upload: UpstreamUpload): Promise<AssetRecord>;
-  close(): void;
-}
-
 /**
- * The one place that talks to HeyGen and the only reader of the API key's value.
+ * The v1 adapter: HeyGen's legacy Upload Asset endpoint (`POST upload.heygen.com/v1/asset`, the file as
+ * the raw body, `X-API-KEY`). With the other adapters, the only reader of the API key's value.
  * - `maxRedirects: 0`: the body is never sent anywhere but the configured URL, and axios does not
  *   buffer a streamed body for a possible redirect (follow-redirects would).
  * - axios's own `timeout` is a wall clock up to the response headers, which would cut long uploads;
  *   instead a watchdog aborts when the body stops moving for `timeoutMs`, and when HeyGen takes
  *   longer than `timeoutMs` to answer once the body is sent.
  */
-export function createHeygenClient(options: HeygenClientOptions): HeygenClient {
+export function createV1Upstream(options: V1UpstreamOptions): Upstream {
   const httpAgent = new http.Agent({ keepAlive: true });
   const httpsAgent = new https.Agent({ keepAlive: true });
   const instance = axios.create({
@@ -70,18 +49,18 @@ export function createHeygenClient(options: HeygenClientOptions): HeygenClient {
     httpsAgent,
   });
 
-  async function upload(upload: UpstreamUpload): Promise<AssetRecord> {
+  async function send(upload: UpstreamUpload): Promise<AssetRecord> {
     try {
       return await attempt(instance, options, upload);
     } catch (error) {
-      if (!(error instanceof UpstreamFailure && error.retryable && upload.retryOnConnectionFailure)) throw error;
+      if (!(error instanceof UpstreamFailure && error.retryable && upload.replayable)) throw error;
       if (upload.signal?.aborted) throw error;
       return await attempt(instance, options, upload);
     }
   }
 
   return {
-    upload: (request) => upload(request).catch((error: unknown) => Promise.reject(toApiError(error, options.apiKey))),
+    send: (request) => send(request).catch((error: unknown) => Promise.reject(scrubbed(error, options.apiKey))),
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();
@@ -89,7 +68,7 @@ export function createHeygenClient(options: HeygenClientOptions): HeygenClient {
   };
 }
 
-async function attempt(instance: AxiosInstance, options: HeygenClientOptions, upload: UpstreamUpload): Promise<AssetRecord> {
+async function attempt(instance: AxiosInstance, options: V1UpstreamOptions, upload: UpstreamUpload): Promise<AssetRecord> {
   const started = performance.now();
   const controller = new AbortController();
   let timedOut = false;
@@ -122,8 +101,8 @@ async function attempt(instance: AxiosInstance, options: HeygenClientOptions, up
     const response = await instance.post<string>(options.uploadUrl, body, {
       headers: {
         'X-API-KEY': options.apiKey.reveal(),
-        'Content-Type': upload.contentType,
-        ...(upload.contentLength === undefined ? {} : { 'Content-Length': String(upload.contentLength) }),
+        'Content-Type': upload.mediaType,
+        ...(upload.size === undefined ? {} : { 'Content-Length': String(upload.size) }),
       },
       signal: controller.signal,
     });
@@ -133,9 +112,7 @@ async function attempt(instance: AxiosInstance, options: HeygenClientOptions, up
   } catch (error) {
     if (timedOut) {
       report('timeout');
-      throw new ApiError('UPSTREAM_TIMEOUT', undefined, {
-        cause: new UpstreamFailure(`no progress or answer from HeyGen within ${options.timeoutMs} ms`),
-      });
+      throw new UpstreamFailure(`no progress or answer from HeyGen within ${options.timeoutMs} ms`, { kind: 'timeout' });
     }
     report('error');
     throw classify(error);
@@ -181,12 +158,14 @@ function classify(error: unknown): UpstreamFailure {
   return new UpstreamFailure(`HeyGen exchange failed: ${String(error)}`, { cause: error });
 }
 
-/** Every failure becomes 502 or 504; what HeyGen said goes to the log (key scrubbed), never to the client. */
-function toApiError(error: unknown, apiKey: Secret): ApiError {
-  if (error instanceof ApiError) return error;
+/** What HeyGen said is kept for the log only, with the key scrubbed out; the cause (axios's error, request headers and all) is dropped. */
+function scrubbed(error: unknown, apiKey: Secret): UpstreamFailure {
   const failure = classify(error);
-  const logged = new UpstreamFailure(scrub(failure.message, apiKey), { upstreamStatus: failure.upstreamStatus });
-  return new ApiError('UPSTREAM_ERROR', undefined, { cause: logged });
+  return new UpstreamFailure(scrub(failure.message, apiKey), {
+    kind: failure.kind,
+    retryable: failure.retryable,
+    upstreamStatus: failure.upstreamStatus,
+  });
 }
 
 function scrub(text: string, apiKey: Secret): string {

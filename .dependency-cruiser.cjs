@@ -1,0 +1,74 @@
+/**
+ * The rooms of the house and which way their arrows may point (DESIGN.md's "Rooms"), checked by
+ * `npm run lint`. Top to bottom: server.ts → app.ts → dependencies.ts → http/ → intake/ → upload/ →
+ * heygen/ → ops/ → the ground floor (config.ts, errors.ts, request-context.ts, secret.ts, listen.ts).
+ * A room may import rooms below it, never above; dev/ may import anything, nothing imports dev/.
+ */
+const ORDER = ['server', 'app', 'dependencies', 'http', 'intake', 'upload', 'heygen', 'ops'];
+const room = {
+  server: '^src/server\\.ts$',
+  app: '^src/app\\.ts$',
+  dependencies: '^src/dependencies\\.ts$',
+  http: '^src/http/',
+  intake: '^src/intake/',
+  upload: '^src/upload/',
+  heygen: '^src/heygen/',
+  ops: '^src/ops/',
+};
+const groundFloor = '^src/[^/]+\\.ts$';
+const groundFloorFiles = '^src/(config|errors|request-context|secret|listen)\\.ts$';
+
+const upward = ORDER.slice(1).map((name, index) => ({
+  name: `no-upward-from-${name}`,
+  comment: `${name} sits below ${ORDER.slice(0, index + 1).join(', ')}: arrows point down only`,
+  severity: 'error',
+  from: { path: room[name] },
+  to: { path: ORDER.slice(0, index + 1).map((above) => room[above]) },
+}));
+
+module.exports = {
+  forbidden: [
+    ...upward,
+    {
+      name: 'ground-floor-imports-no-room',
+      comment: 'config, errors, request-context, secret and listen are used by every room and use none',
+      severity: 'error',
+      from: { path: groundFloorFiles },
+      to: { path: '^src/', pathNot: groundFloor },
+    },
+    {
+      name: 'core-and-upstream-know-no-transport',
+      comment: 'upload/ and heygen/ know nothing of Express, multer or tus (DESIGN.md: rules of the house)',
+      severity: 'error',
+      from: { path: ['^src/upload/', '^src/heygen/'] },
+      to: { path: ['node_modules/(express|multer|busboy|cors|helmet|express-rate-limit|@tus)/', '^src/request-context\\.ts$'] },
+    },
+    {
+      name: 'upstream-knows-no-core',
+      comment: 'heygen/ takes an UpstreamUpload and needs nothing of how it was checked',
+      severity: 'error',
+      from: { path: '^src/heygen/' },
+      to: { path: ['^src/upload/', '^src/intake/'] },
+    },
+    {
+      name: 'production-never-imports-dev',
+      comment: 'dev/ is the stand-in HeyGen and npm run dev; no production code may depend on it',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/dev/' },
+      to: { path: '^src/dev/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    includeOnly: ['^src/', 'node_modules/'],
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

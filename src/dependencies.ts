@@ -1,0 +1,67 @@
+import type { Config } from './config';
+import type { Upstream } from './heygen/upstream';
+import { createV1Upstream } from './heygen/v1/v1-upstream';
+import { ConcurrencyGate } from './http/concurrency-gate';
+import type { IdempotencyStore } from './http/idempotency/idempotency-store';
+import { MemoryIdempotencyStore } from './http/idempotency/memory-store';
+import { RedisIdempotencyStore } from './http/idempotency/redis-store';
+import { createLogger, type Logger } from './ops/logger';
+import { Metrics } from './ops/metrics';
+import { Readiness } from './ops/readiness';
+import { closeRedis, connectRedis, createRedisConnection, type RedisConnection, redisReadinessCheck } from './ops/redis-connection';
+
+/** Everything the app uses that a test may want to swap or inspect. */
+export interface AppDependencies {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+  /** HeyGen, through the adapter of the configured API version. */
+  readonly upstream: Upstream;
+  readonly gate: ConcurrencyGate;
+  /** The shared Redis, when REDIS_URL is set. */
+  readonly redis: RedisConnection | undefined;
+  /** Completed uploads by Idempotency-Key: in Redis when REDIS_URL is set, else in memory. */
+  readonly idempotency: IdempotencyStore;
+  /** Connects what needs connecting before the server listens. */
+  start(): Promise<void>;
+  /** Releases what the dependencies hold open (upstream sockets, store connections). */
+  close(): Promise<void>;
+}
+
+/** Builds what createApp takes from the config; `overrides` replaces any part (tests). */
+export function createDependencies(config: Config, overrides: Partial<AppDependencies> = {}): AppDependencies {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const metrics = overrides.metrics ?? new Metrics();
+  const readiness = overrides.readiness ?? new Readiness();
+  const upstream =
+    overrides.upstream ??
+    createV1Upstream({
+      uploadUrl: config.heygenUploadUrl,
+      apiKey: config.heygenApiKey,
+      timeoutMs: config.upstreamTimeoutMs,
+      onAttempt: ({ outcome, seconds }) => metrics.upstreamDuration.observe({ outcome }, seconds),
+    });
+  const redis =
+    'redis' in overrides
+      ? overrides.redis
+      : config.redisUrl === undefined
+        ? undefined
+        : createRedisConnection(config.redisUrl, logger);
+  if (redis) readiness.add(redisReadinessCheck(redis));
+  return {
+    logger,
+    metrics,
+    readiness,
+    upstream,
+    gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
+    redis,
+    idempotency: overrides.idempotency ?? (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
+    start: overrides.start ?? (() => (redis ? connectRedis(redis) : Promise.resolve())),
+    close:
+      overrides.close ??
+      (async () => {
+        upstream.close();
+        if (redis) await closeRedis(redis);
+      }),
+  };
+}

@@ -1,0 +1,98 @@
+import type { MediaKind } from '../config';
+
+/**
+ * Every fixed number that bounds an upload, in one place. Those an operator may change are
+ * environment variables (config.ts: per-type sizes, rate limit, concurrency, timeouts, shutdown
+ * grace); those below are fixed by design. HeyGen's own protocol numbers (response size cap, the v3
+ * multipart cap, retry backoffs) stay with the adapters in heygen/, which sit below this room.
+ */
+
+export const KIB = 1024;
+export const MIB = 1024 * KIB;
+
+/** The largest file of each kind (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, MAX_AUDIO_BYTES). */
+export type MediaLimits = Readonly<Record<MediaKind, number>>;
+
+// ---- the file ----------------------------------------------------------------------------------
+
+/** How many leading bytes type detection reads (file-type's own figure for its detectors). */
+export const DETECTION_BYTES = 4100;
+
+/** Files up to this size are spooled in memory; larger ones go to a temp file (nginx's client_body_buffer_size). */
+export const SPOOL_MEMORY_BYTES = 1 * MIB;
+
+/** Buffers on the way through: the spool's and the streaming upstream body's, and the file chunks multer hands on. */
+export const SPOOL_BUFFER_BYTES = 256 * KIB;
+export const UPSTREAM_BUFFER_BYTES = 256 * KIB;
+export const FILE_CHUNK_BYTES = 256 * KIB;
+
+export function largestFileBytes(limits: MediaLimits): number {
+  return Math.max(...Object.values(limits));
+}
+
+// ---- the multipart form ------------------------------------------------------------------------
+
+/** The form may carry a few small text fields beside the file; they are read and ignored. */
+export const FORM_LIMITS = {
+  files: 1,
+  fields: 8,
+  parts: 9,
+  fieldNameSize: 100,
+  fieldSize: 1024,
+  headerPairs: 16,
+} as const;
+
+/** busboy's cap on one part's header block. */
+export const MAX_PART_HEADER_BYTES = 16 * KIB;
+
+/**
+ * The most a legal form can carry besides the file's bytes, under FORM_LIMITS: every part's headers
+ * at busboy's cap, every field at its cap, and boundaries. A Content-Length above the largest type
+ * limit plus this cannot hold a legal upload, so it is refused before a byte is read.
+ */
+export const MULTIPART_OVERHEAD_ALLOWANCE =
+  FORM_LIMITS.parts * (MAX_PART_HEADER_BYTES + 256) + FORM_LIMITS.fields * FORM_LIMITS.fieldSize;
+
+// ---- the edge ----------------------------------------------------------------------------------
+
+/** After an early answer, how much of the unread body is read and dropped, and for how long. */
+export const EARLY_ANSWER_DRAIN_BYTES = 16 * MIB;
+export const EARLY_ANSWER_DRAIN_MS = 5_000;
+
+/** Seconds a client refused by a full gate should wait: uploads finish in seconds, not minutes. */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
+
+/** A rate-limit store (Redis) call slower than this counts as a failure: the upload should not wait on it. */
+export const RATE_LIMIT_STORE_TIMEOUT_MS = 500;
+
+/** How long a successful answer is replayed for a repeated Idempotency-Key (the client's retry window). */
+export const IDEMPOTENCY_COMPLETED_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long an in-flight idempotency marker lives without being refreshed. Short, so that a replica
+ * that crashed mid-upload locks the key for minutes, not a day; the request holding it refreshes it
+ * while it runs, so a long upload keeps it.
+ */
+export const IDEMPOTENCY_IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
+
+/** An idempotency store call slower than this fails the request with 503 rather than hold it (and its slot) open. */
+export const IDEMPOTENCY_STORE_TIMEOUT_MS = 2_000;
+
+/** Enough for a busy single replica's day of keyed uploads; an asset record is a few hundred bytes. */
+export const IDEMPOTENCY_MEMORY_MAX_ENTRIES = 50_000;
+
+/** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+// ---- words -------------------------------------------------------------------------------------
+
+/** "32 MiB" for whole mebibytes, else the exact byte count. */
+export function describeBytes(bytes: number): string {
+  const mib = bytes / MIB;
+  return Number.isInteger(mib) ? `${mib} MiB` : `${bytes} bytes`;
+}
+
+/** The refusal's words for a file over its kind's limit. */
+export function tooLargeMessage(kind: MediaKind, maxBytes: number): string {
+  return `${kind.charAt(0).toUpperCase()}${kind.slice(1)} files may be at most ${describeBytes(maxBytes)}.`;
+}
