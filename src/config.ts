@@ -6,10 +6,16 @@ import { Secret } from './secret';
  * that reads process.env; everything else receives a Config.
  */
 export type UpstreamMode = 'buffered' | 'streaming';
+export type HeygenApi = 'v3' | 'v1';
 export type MediaKind = 'image' | 'video' | 'audio';
 
 export interface Config {
   readonly heygenApiKey: Secret;
+  /** Which HeyGen upload API the proxy speaks: v3 (default) or the legacy v1. */
+  readonly heygenApi: HeygenApi;
+  /** HeyGen's API host; the v3 routes are built on it. */
+  readonly heygenApiBaseUrl: string;
+  /** v1's Upload Asset endpoint. */
   readonly heygenUploadUrl: string;
   readonly port: number;
   readonly host: string | undefined;
@@ -32,7 +38,18 @@ export interface Config {
 }
 
 export const MIB = 1024 * 1024;
-const DEFAULT_MAX_BYTES = 32 * MIB;
+
+/**
+ * Default size limits per HeyGen API (README, "HeyGen API versions", gives the sources):
+ * - v3: video up to the 200 MiB (209,715,200 bytes) `max_bytes` HeyGen's direct upload returns;
+ *   image and audio up to HeyGen's 50 MB usage limits, read as 50,000,000 bytes to hold on both
+ *   readings of "MB".
+ * - v1: 32 MiB each, as before (the legacy endpoint documents no cap of its own).
+ */
+const DEFAULT_MAX_BYTES: Readonly<Record<HeygenApi, Readonly<Record<MediaKind, number>>>> = {
+  v3: { image: 50_000_000, video: 200 * MIB, audio: 50_000_000 },
+  v1: { image: 32 * MIB, video: 32 * MIB, audio: 32 * MIB },
+};
 
 const positiveInt = (name: string) =>
   z.coerce
@@ -86,6 +103,8 @@ const apiKey = z
 
 const environmentSchema = z.object({
   HEYGEN_API_KEY: apiKey,
+  HEYGEN_API: z.enum(['v3', 'v1'], { error: 'HEYGEN_API must be "v3" or "v1"' }).default('v3'),
+  HEYGEN_API_BASE_URL: httpUrl('HEYGEN_API_BASE_URL').default('https://api.heygen.com'),
   HEYGEN_UPLOAD_URL: httpUrl('HEYGEN_UPLOAD_URL').default('https://upload.heygen.com/v1/asset'),
   PORT: z.coerce
     .number({ error: 'PORT must be a port number' })
@@ -94,9 +113,10 @@ const environmentSchema = z.object({
     .max(65535, 'PORT must be between 0 and 65535')
     .default(3000),
   HOST: z.string().trim().min(1, 'HOST must not be empty').optional(),
-  MAX_IMAGE_BYTES: positiveInt('MAX_IMAGE_BYTES').default(DEFAULT_MAX_BYTES),
-  MAX_VIDEO_BYTES: positiveInt('MAX_VIDEO_BYTES').default(DEFAULT_MAX_BYTES),
-  MAX_AUDIO_BYTES: positiveInt('MAX_AUDIO_BYTES').default(DEFAULT_MAX_BYTES),
+  // Defaults depend on HEYGEN_API, so they are filled in after parsing.
+  MAX_IMAGE_BYTES: positiveInt('MAX_IMAGE_BYTES').optional(),
+  MAX_VIDEO_BYTES: positiveInt('MAX_VIDEO_BYTES').optional(),
+  MAX_AUDIO_BYTES: positiveInt('MAX_AUDIO_BYTES').optional(),
   UPSTREAM_MODE: z
     .enum(['buffered', 'streaming'], { error: 'UPSTREAM_MODE must be "buffered" or "streaming"' })
     .default('buffered'),
@@ -157,12 +177,19 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
     throw new ConfigError([...new Set(problems)]);
   }
   const env = parsed.data;
+  const sizeDefaults = DEFAULT_MAX_BYTES[env.HEYGEN_API];
   return Object.freeze({
     heygenApiKey: new Secret(env.HEYGEN_API_KEY),
+    heygenApi: env.HEYGEN_API,
+    heygenApiBaseUrl: env.HEYGEN_API_BASE_URL,
     heygenUploadUrl: env.HEYGEN_UPLOAD_URL,
     port: env.PORT,
     host: env.HOST,
-    maxBytes: Object.freeze({ image: env.MAX_IMAGE_BYTES, video: env.MAX_VIDEO_BYTES, audio: env.MAX_AUDIO_BYTES }),
+    maxBytes: Object.freeze({
+      image: env.MAX_IMAGE_BYTES ?? sizeDefaults.image,
+      video: env.MAX_VIDEO_BYTES ?? sizeDefaults.video,
+      audio: env.MAX_AUDIO_BYTES ?? sizeDefaults.audio,
+    }),
     upstreamMode: env.UPSTREAM_MODE,
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,

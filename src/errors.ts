@@ -31,9 +31,21 @@ export const ERROR_CATALOGUE = {
     message: 'Only PNG, JPEG, MP4, WebM and MP3 files are accepted.',
   },
   CONTENT_MISMATCH: { status: 415, message: "The file's content does not match its declared type." },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'This Idempotency-Key was already used for a different file; use a new key for a new upload.',
+  },
+  UPSTREAM_REJECTED_FILE: {
+    status: 422,
+    message: 'The media service refused this file (it may be damaged or a variant it does not take); do not resend it unchanged.',
+  },
   RATE_LIMITED: { status: 429, message: 'Too many uploads; wait before trying again.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
   UPSTREAM_ERROR: { status: 502, message: 'The media service could not take the upload. Try again later.' },
+  UPSTREAM_BUSY: {
+    status: 503,
+    message: 'The media service is busy; try again after the time given in Retry-After.',
+  },
   SERVER_BUSY: { status: 503, message: 'Too many uploads are in progress; try again shortly.' },
   SHUTTING_DOWN: { status: 503, message: 'This server is restarting; try again shortly.' },
   RATE_LIMIT_UNAVAILABLE: {

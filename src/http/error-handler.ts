@@ -51,12 +51,24 @@ function toApiError(error: unknown): ApiError {
   return new ApiError('INTERNAL_ERROR', undefined, { cause: error });
 }
 
-/** What the client should do next about a failure at HeyGen; what HeyGen said stays in the log. */
+/**
+ * What the client should do next about a failure at HeyGen: retry later (503 with Retry-After), not
+ * resend this file (422), send a smaller one (413), or nothing it can do (502, 504). What HeyGen said
+ * stays in the log; a refusal of the server's own key or account is a plain 502 to the client.
+ */
 export function fromUpstreamFailure(failure: UpstreamFailure): ApiError {
+  const cause = { cause: failure };
   switch (failure.kind) {
+    case 'rate-limited':
+      return new ApiError('UPSTREAM_BUSY', undefined, { ...cause, headers: { 'Retry-After': String(failure.retryAfterSeconds ?? 1) } });
+    case 'rejected-file':
+      return new ApiError('UPSTREAM_REJECTED_FILE', undefined, cause);
+    case 'too-large':
+      return new ApiError('FILE_TOO_LARGE', 'The file is larger than the media service takes.', cause);
     case 'timeout':
-      return new ApiError('UPSTREAM_TIMEOUT', undefined, { cause: failure });
+      return new ApiError('UPSTREAM_TIMEOUT', undefined, cause);
+    case 'credentials':
     case 'failed':
-      return new ApiError('UPSTREAM_ERROR', undefined, { cause: failure });
+      return new ApiError('UPSTREAM_ERROR', undefined, cause);
   }
 }

@@ -1,20 +1,26 @@
 import type { Readable } from 'node:stream';
 import type { Upstream } from '../heygen/upstream';
 import type { AllowedMediaType } from './media-types';
-import type { PreparedUpload } from './prepared-upload';
+import { type PreparedUpload, toAssetRecord } from './prepared-upload';
 import { pump } from './pump';
 import { Spool } from './spool';
 import type { StreamLimiter } from './stream-limiter';
 
+export interface OutgoingFile {
+  readonly mediaType: AllowedMediaType;
+  readonly filename: string;
+  readonly idempotencyKey: string;
+}
+
 /**
  * Buffered mode: spool the whole file first (memory, then a temp file), then send it with a known
- * Content-Length. HeyGen's side no longer depends on the client's speed, and a connection that
- * fails before any answer can be retried from the spool.
+ * Content-Length (and checksum, when hashed). HeyGen's side no longer depends on the client's speed,
+ * a direct upload gets its exact size, and a failed attempt can be resent from the spool.
  */
 export async function spoolUpload(
   file: Readable,
   limiter: StreamLimiter,
-  mediaType: AllowedMediaType,
+  outgoing: OutgoingFile,
   spoolDirectory: string,
   upstream: Upstream,
 ): Promise<PreparedUpload> {
@@ -25,16 +31,23 @@ export async function spoolUpload(
     await spool.dispose();
     throw error;
   }
+  const { mediaType } = outgoing;
+  const { size } = spool;
+  const { sha256 } = limiter;
   return {
     mediaType,
-    size: spool.size,
-    send: () =>
-      upstream.send({
-        mediaType,
+    size,
+    sha256,
+    send: async () => {
+      const asset = await upstream.send({
+        ...outgoing,
         body: () => spool.body(),
-        size: spool.size,
+        size,
+        ...(sha256 === undefined ? {} : { sha256 }),
         replayable: true,
-      }),
+      });
+      return toAssetRecord(asset, mediaType, size);
+    },
     dispose: () => spool.dispose(),
   };
 }

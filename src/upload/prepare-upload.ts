@@ -1,12 +1,14 @@
-import type { Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import type { UpstreamMode } from '../config';
 import { ApiError } from '../errors';
 import type { Upstream } from '../heygen/upstream';
 import { spoolUpload } from './buffered-upload';
 import { detectMediaType } from './detect-media-type';
+import { safeFileName } from './file-name';
 import { DETECTION_BYTES, type MediaLimits, tooLargeMessage, UPSTREAM_BUFFER_BYTES } from './limits';
-import { kindOf } from './media-types';
+import { type AllowedMediaType, kindOf } from './media-types';
 import type { PreparedUpload } from './prepared-upload';
+import { pump } from './pump';
 import { readHead } from './read-head';
 import { resolveMediaType } from './resolve-media-type';
 import { StreamLimiter } from './stream-limiter';
@@ -19,32 +21,68 @@ export interface UploadCore {
   readonly upstream: Upstream;
 }
 
+/** What the edge knows of an upload before its file arrives. */
+export interface UploadIntent {
+  /** The Idempotency-Key HeyGen gets on every creating call of this upload. */
+  readonly idempotencyKey: string;
+  /** The file is at most this large (the request's Content-Length), when the edge can tell. */
+  readonly sizeAtMost?: number;
+  /** Hash the file (an idempotent request records its checksum, so a replay can prove it is the same file). */
+  readonly checksum: boolean;
+  /**
+   * `forward` checks the file and readies it for HeyGen; `fingerprint` checks it and only measures
+   * and hashes it (a repeated idempotent request, whose earlier answer is replayed if the file matches).
+   */
+  readonly purpose: 'forward' | 'fingerprint';
+}
+
 /** What an intake received: the file's bytes as they arrive, and what the client said it is. */
 export interface IncomingFile {
   readonly stream: Readable;
   readonly declaredType: string | undefined;
+  readonly declaredName: string | undefined;
 }
 
 /**
  * The transport-free core of one upload: read the file's first bytes, decide its type, enforce that
  * type's size limit while reading, and hand the bytes to the buffered or streaming forwarder. Any
  * intake (a multipart form, a resumable upload) calls this with what it received.
+ *
+ * Streaming mode streams only what the upstream can take without knowing the size first (v3's
+ * multipart cap); a file that may be larger is spooled, because a direct upload needs its exact
+ * size and checksum before the first byte goes out.
  */
-export async function prepareUpload(core: UploadCore, file: IncomingFile): Promise<PreparedUpload> {
+export async function prepareUpload(core: UploadCore, file: IncomingFile, intent: UploadIntent): Promise<PreparedUpload> {
   const { head, stream } = await readHead(file.stream, DETECTION_BYTES);
   if (head.length === 0) throw new ApiError('EMPTY_FILE');
   const mediaType = resolveMediaType(file.declaredType, await detectMediaType(head));
   const kind = kindOf(mediaType);
   const maxBytes = core.maxBytes[kind];
-  const limiter = new StreamLimiter(
-    maxBytes,
-    () => new ApiError('FILE_TOO_LARGE', tooLargeMessage(kind, maxBytes)),
+  const mayNeedDirectUpload = (intent.sizeAtMost ?? Number.POSITIVE_INFINITY) > core.upstream.unsizedLimitBytes;
+  const streaming = core.mode === 'streaming' && !mayNeedDirectUpload && intent.purpose === 'forward';
+  const limiter = new StreamLimiter(maxBytes, () => new ApiError('FILE_TOO_LARGE', tooLargeMessage(kind, maxBytes)), {
     // Streaming: the limiter is the upstream body, and its buffer is what the socket drains from.
-    core.mode === 'streaming' ? { readableHighWaterMark: UPSTREAM_BUFFER_BYTES } : {},
-  );
-  return core.mode === 'streaming'
-    ? streamUpload(stream, limiter, mediaType, core.upstream)
-    : spoolUpload(stream, limiter, mediaType, core.spoolDirectory, core.upstream);
+    ...(streaming ? { readableHighWaterMark: UPSTREAM_BUFFER_BYTES } : {}),
+    sha256: intent.checksum || intent.purpose === 'fingerprint' || mayNeedDirectUpload,
+  });
+  if (intent.purpose === 'fingerprint') return fingerprint(stream, limiter, mediaType);
+  const outgoing = { mediaType, filename: safeFileName(file.declaredName, mediaType), idempotencyKey: intent.idempotencyKey };
+  return streaming
+    ? streamUpload(stream, limiter, outgoing, core.upstream)
+    : spoolUpload(stream, limiter, outgoing, core.spoolDirectory, core.upstream);
+}
+
+/** Reads the whole file through the checks and the hash, keeping none of it. */
+async function fingerprint(stream: Readable, limiter: StreamLimiter, mediaType: AllowedMediaType): Promise<PreparedUpload> {
+  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  await pump(stream, limiter, discard);
+  return {
+    mediaType,
+    size: limiter.bytes,
+    sha256: limiter.sha256,
+    send: () => Promise.reject(new Error('a fingerprinted upload is never sent')),
+    dispose: () => Promise.resolve(),
+  };
 }
 
 /** Checks an UploadCore once, at start, so a wiring mistake fails loudly instead of on the first upload. */

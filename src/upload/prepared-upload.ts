@@ -1,4 +1,4 @@
-import type { AssetRecord } from '../heygen/asset-record';
+import type { AssetRecord, UpstreamAsset } from '../heygen/asset-record';
 import type { AllowedMediaType } from './media-types';
 
 /**
@@ -9,7 +9,14 @@ import type { AllowedMediaType } from './media-types';
 export interface PreparedUpload {
   readonly mediaType: AllowedMediaType;
   readonly size: number;
+  /** Hex SHA-256 of the file, when the upload asked for it (or needed it for a direct upload). */
+  readonly sha256: string | undefined;
   send(): Promise<AssetRecord>;
   /** Frees what the upload holds (spool file, pending upstream request); idempotent. */
   dispose(): Promise<void>;
+}
+
+/** The client's record: what HeyGen said of the asset, plus what the proxy itself checked and counted. */
+export function toAssetRecord(asset: UpstreamAsset, mediaType: AllowedMediaType, size: number): AssetRecord {
+  return { ...asset, media_type: mediaType, size_bytes: size };
 }

@@ -1,8 +1,16 @@
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+
+export interface StreamLimiterOptions {
+  readonly readableHighWaterMark?: number;
+  /** Hash what passes (SHA-256), for a direct upload's checksum or an idempotent replay's check. */
+  readonly sha256?: boolean;
+}
 
 /**
  * Passes bytes through until a budget is spent, then fails with the error `onBreach` builds
- * (tus-node-server's StreamLimiter). It counts what passed, so callers learn the size for free.
+ * (tus-node-server's StreamLimiter). It counts what passed, so callers learn the size for free, and
+ * can hash it on the way, so the checksum costs no second pass over the file.
  */
 export class StreamLimiter extends Transform {
   #bytes = 0;
@@ -11,15 +19,23 @@ export class StreamLimiter extends Transform {
   #holdingEnd = false;
   #onWritten: (() => void) | undefined;
   #heldFlush: TransformCallback | undefined;
+  readonly #hash: Hash | undefined;
+  #digest: string | undefined;
 
-  constructor(maxBytes: number, onBreach: () => Error, options: { readableHighWaterMark?: number } = {}) {
-    super(options);
+  constructor(maxBytes: number, onBreach: () => Error, options: StreamLimiterOptions = {}) {
+    super(options.readableHighWaterMark === undefined ? {} : { readableHighWaterMark: options.readableHighWaterMark });
     this.#maxBytes = maxBytes;
     this.#onBreach = onBreach;
+    this.#hash = options.sha256 ? createHash('sha256') : undefined;
   }
 
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Hex SHA-256 of everything that passed, once all input has been written; undefined when not hashing. */
+  get sha256(): string | undefined {
+    return this.#digest;
   }
 
   /**
@@ -46,10 +62,13 @@ export class StreamLimiter extends Transform {
       callback(this.#onBreach());
       return;
     }
+    this.#hash?.update(chunk);
     callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
+    // Every byte has been through _transform by now, whether or not the end is held.
+    this.#digest = this.#hash?.digest('hex');
     if (!this.#holdingEnd) {
       callback();
       return;

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { AssetRecord } from '../heygen/asset-record';
+import type { UpstreamAsset } from '../heygen/asset-record';
 import type { Upstream } from '../heygen/upstream';
 import { UpstreamFailure } from '../heygen/upstream-failure';
-import type { AllowedMediaType } from './media-types';
-import type { PreparedUpload } from './prepared-upload';
+import type { OutgoingFile } from './buffered-upload';
+import { type PreparedUpload, toAssetRecord } from './prepared-upload';
 import { pump } from './pump';
 import type { StreamLimiter } from './stream-limiter';
 
@@ -16,7 +16,7 @@ import type { StreamLimiter } from './stream-limiter';
 export async function streamUpload(
   file: Readable,
   limiter: StreamLimiter,
-  mediaType: AllowedMediaType,
+  outgoing: OutgoingFile,
   upstream: Upstream,
 ): Promise<PreparedUpload> {
   // The limiter is the upstream body: its end is held until send(), so HeyGen gets every byte but
@@ -28,13 +28,13 @@ export async function streamUpload(
   });
   const controller = new AbortController();
   const answer = upstream.send({
-    mediaType,
+    ...outgoing,
     body: () => limiter,
     replayable: false,
     signal: controller.signal,
   });
   let settled = false;
-  const settledAnswer: Promise<AssetRecord> = answer.finally(() => {
+  const settledAnswer: Promise<UpstreamAsset> = answer.finally(() => {
     settled = true;
   });
   // Until send() the answer is watched below; keep an early rejection from counting as unhandled.
@@ -59,12 +59,15 @@ export async function streamUpload(
     throw error;
   }
 
+  const { mediaType } = outgoing;
+  const size = limiter.bytes;
   return {
     mediaType,
-    size: limiter.bytes,
-    send: () => {
+    size,
+    sha256: limiter.sha256,
+    send: async () => {
       limiter.releaseEnd();
-      return settledAnswer;
+      return toAssetRecord(await settledAnswer, mediaType, size);
     },
     dispose: () => {
       if (!settled) abort();

@@ -22,9 +22,11 @@ describe.each(['buffered', 'streaming'] as const)('forwarding in %s mode', (mode
       .attach('file', file.bytes, { filename: file.name, contentType: file.mediaType });
 
     expect(response.status).toBe(201);
-    expect(Object.keys(response.body as object).sort()).toEqual(['created_ts', 'file_type', 'id', 'image_key', 'url']);
+    expect(Object.keys(response.body as object).sort()).toEqual(['created_ts', 'file_type', 'id', 'image_key', 'media_type', 'size_bytes', 'url']);
     const asset = response.body as Record<string, unknown>;
     expect(asset.file_type).toBe(file.kind);
+    expect(asset.media_type).toBe(file.mediaType);
+    expect(asset.size_bytes).toBe(file.bytes.length);
     expect(asset.image_key === null).toBe(file.kind !== 'image');
     expect(typeof asset.id).toBe('string');
     expect(response.headers['x-request-id']).toEqual(expect.any(String));

@@ -1,29 +1,40 @@
 import { z } from 'zod';
-import type { AssetRecord } from '../asset-record';
+import { isSafeAssetUrl, SANE_ID, type UpstreamAsset } from '../asset-record';
 
 /** HeyGen's success code in the v1 response envelope. */
 export const HEYGEN_SUCCESS_CODE = 100;
 
-/** The part of HeyGen's envelope the proxy relies on; other fields are allowed and dropped. */
-export const heygenUploadResponseSchema = z.object({
+/**
+ * v1 codes that refuse the file itself (HeyGen's error reference): 40010 video format not supported,
+ * 400652 video file corrupted, 40044 invalid audio format. Resending the same file will not help.
+ */
+export const V1_FILE_REFUSAL_CODES: ReadonlySet<number> = new Set([40010, 400652, 40044]);
+
+/** v1 codes that refuse the server's key: 40009 invalid credentials, 400112 unauthorized. */
+export const V1_KEY_REFUSAL_CODES: ReadonlySet<number> = new Set([40009, 400112]);
+
+/** The envelope around every v1 answer, success or not; other fields are allowed and dropped. */
+export const v1EnvelopeSchema = z.object({
   code: z.number(),
-  data: z
-    .object({
-      id: z.string().min(1),
-      file_type: z.enum(['image', 'video', 'audio']),
-      url: z.string(),
-      image_key: z.string().nullish(),
-      created_ts: z.number(),
-    })
-    .nullish(),
+  data: z.unknown().optional(),
   message: z.string().nullish(),
   msg: z.string().nullish(),
 });
 
-export type HeygenUploadResponse = z.infer<typeof heygenUploadResponseSchema>;
+/**
+ * A success's `data`, checked before anything of it reaches a browser: an id that is safe in URLs
+ * and logs, and an https URL (never javascript:, data: or a relative path).
+ */
+export const v1AssetSchema = z.object({
+  id: z.string().regex(SANE_ID),
+  file_type: z.enum(['image', 'video', 'audio']),
+  url: z.string().refine(isSafeAssetUrl, 'url must be an absolute https URL'),
+  image_key: z.string().max(512).nullish(),
+  created_ts: z.number().int().nonnegative(),
+});
 
 /** HeyGen's `data`, trimmed to the fields a client needs. */
-export function toAssetRecord(data: NonNullable<HeygenUploadResponse['data']>): AssetRecord {
+export function toUpstreamAsset(data: z.infer<typeof v1AssetSchema>): UpstreamAsset {
   return {
     id: data.id,
     file_type: data.file_type,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ApiError } from '../../errors';
 import type { Logger } from '../../ops/logger';
@@ -22,7 +23,13 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
 export type IdempotencyClaim =
   | { readonly state: 'unkeyed' }
   | { readonly state: 'replay'; readonly response: StoredResponse }
-  | { readonly state: 'held'; record(response: StoredResponse): Promise<void>; end(): Promise<void> };
+  | {
+      readonly state: 'held';
+      /** What HeyGen gets as its Idempotency-Key: the same for every retry of this client's key. */
+      readonly upstreamKey: string;
+      record(response: StoredResponse): Promise<void>;
+      end(): Promise<void>;
+    };
 
 export interface IdempotencyGuard {
   /** Throws IDEMPOTENCY_CONFLICT while another request holds the key, IDEMPOTENCY_UNAVAILABLE when the store does not answer. */
@@ -58,6 +65,7 @@ export function createIdempotencyGuard(store: IdempotencyStore, logger: Logger):
 
       return {
         state: 'held',
+        upstreamKey: upstreamIdempotencyKey(clientKey, idempotencyKey),
         async record(response) {
           recorded = true;
           await bounded(store.complete(clientKey, idempotencyKey, token, response)).catch((error: unknown) => {
@@ -74,6 +82,15 @@ export function createIdempotencyGuard(store: IdempotencyStore, logger: Logger):
       };
     },
   };
+}
+
+/**
+ * HeyGen's Idempotency-Key for a client's key: a hash of who the client is and the key it sent, so a
+ * retry after this replica lost its own record (a restart, a lost Redis) still creates no second
+ * asset, and no client can guess or collide with another's.
+ */
+function upstreamIdempotencyKey(clientKey: string, idempotencyKey: string): string {
+  return `hup-${createHash('sha256').update(clientKey).update('\0').update(idempotencyKey).digest('hex')}`;
 }
 
 /** Every store call answers within IDEMPOTENCY_STORE_TIMEOUT_MS or counts as the store being unavailable. */

@@ -2,6 +2,8 @@
 export interface StoredResponse {
   readonly status: number;
   readonly body: unknown;
+  /** Hex SHA-256 of the file that was uploaded: a replay must send the same file. */
+  readonly sha256?: string;
 }
 
 /**

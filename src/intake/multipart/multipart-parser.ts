@@ -4,7 +4,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { ApiError, ClientGoneError, isApiError } from '../../errors';
 import { FILE_CHUNK_BYTES, FORM_LIMITS, largestFileBytes } from '../../upload/limits';
-import type { UploadCore } from '../../upload/prepare-upload';
+import type { UploadCore, UploadIntent } from '../../upload/prepare-upload';
 import { PreparingStorage } from './storage-engine';
 
 type Busboy = Writable;
@@ -13,7 +13,7 @@ type MulterOptionsWithStreamHandler = multer.Options & {
   fileHwm?: number;
 };
 
-export type UploadParser = (req: Request, res: Response) => Promise<Express.Multer.File | undefined>;
+export type UploadParser = (req: Request, res: Response, intent: UploadIntent) => Promise<Express.Multer.File | undefined>;
 
 /**
  * Runs multer with PreparingStorage and settles as soon as the outcome is known. On an error multer
@@ -24,8 +24,9 @@ export type UploadParser = (req: Request, res: Response) => Promise<Express.Mult
 export function createMultipartParser(core: UploadCore): UploadParser {
   const pending = new WeakMap<IncomingMessage, (error: unknown) => void>();
   const refuseEarly = (req: IncomingMessage, error: unknown): void => pending.get(req)?.(error);
+  const intents = new WeakMap<IncomingMessage, UploadIntent>();
 
-  const storage = new PreparingStorage(core, refuseEarly);
+  const storage = new PreparingStorage(core, (req) => intents.get(req), refuseEarly);
   // busboy's own cap stays as a backstop; each type's tighter limit is enforced by the core.
   const fileSizeBackstop = largestFileBytes(core.maxBytes) + 1;
   const options: MulterOptionsWithStreamHandler = {
@@ -42,8 +43,9 @@ export function createMultipartParser(core: UploadCore): UploadParser {
   };
   const middleware: RequestHandler = multer(options).single('file');
 
-  return (req, res) =>
+  return (req, res, intent) =>
     new Promise((resolve, reject) => {
+      intents.set(req, intent);
       const settle = (error?: unknown): void => {
         if (!pending.has(req)) return;
         pending.delete(req);

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import type { PreparedUpload } from '../../upload/prepared-upload';
-import { assertUploadCore, prepareUpload, type UploadCore } from '../../upload/prepare-upload';
+import { assertUploadCore, prepareUpload, type UploadCore, type UploadIntent } from '../../upload/prepare-upload';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -22,12 +22,18 @@ declare global {
  */
 export class PreparingStorage implements StorageEngine {
   readonly #core: UploadCore;
+  readonly #intentOf: (req: Request) => UploadIntent | undefined;
   readonly #onRefusal: ((req: Request, error: unknown) => void) | undefined;
 
-  /** `onRefusal` is told at once when a file is refused, so the answer need not wait for the rest of the body. */
-  constructor(core: UploadCore, onRefusal?: (req: Request, error: unknown) => void) {
+  /**
+   * `intentOf` gives what the edge decided for this request (the upstream idempotency key, whether to
+   * hash, forward or only fingerprint); `onRefusal` is told at once when a file is refused, so the
+   * answer need not wait for the rest of the body.
+   */
+  constructor(core: UploadCore, intentOf: (req: Request) => UploadIntent | undefined, onRefusal?: (req: Request, error: unknown) => void) {
     assertUploadCore(core);
     this.#core = core;
+    this.#intentOf = intentOf;
     this.#onRefusal = onRefusal;
   }
 
@@ -36,7 +42,12 @@ export class PreparingStorage implements StorageEngine {
     file: Express.Multer.File,
     callback: (error?: unknown, info?: Partial<Express.Multer.File>) => void,
   ): void {
-    prepareUpload(this.#core, { stream: file.stream, declaredType: file.mimetype }).then(
+    const intent = this.#intentOf(req);
+    const prepared =
+      intent === undefined
+        ? Promise.reject(new Error('PreparingStorage: no upload intent for this request'))
+        : prepareUpload(this.#core, { stream: file.stream, declaredType: file.mimetype, declaredName: file.originalname }, intent);
+    prepared.then(
       (prepared) => callback(null, { size: prepared.size, prepared }),
       (error: unknown) => {
         this.#onRefusal?.(req, error);

@@ -1,0 +1,29 @@
+import { UpstreamFailure } from './upstream-failure';
+
+/**
+ * Runs `call` up to `attempts` times while it fails with a retryable UpstreamFailure, waiting
+ * `backoffMs` × attempt between tries; stops at once when `signal` aborts. The last failure is the answer.
+ */
+export async function withRetries<T>(attempts: number, backoffMs: number, signal: AbortSignal | undefined, call: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call(attempt);
+    } catch (error) {
+      const retryable = error instanceof UpstreamFailure && error.retryable;
+      if (!retryable || attempt >= attempts || signal?.aborted) throw error;
+      await pause(backoffMs * attempt, signal);
+    }
+  }
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
