@@ -133,7 +133,8 @@ async function startPair(mode: Mode, spoolDir: string, logDir: string, connectio
   const standIn = await startServer({
     name: 'stand-in',
     command: process.execPath,
-    args: [path.join(ROOT, 'dist', 'dev', 'stand-in-main.js'), '--port', String(standInPort), '--api-key', API_KEY],
+    // v1: the proxy speaks HeyGen's v1 endpoint, and the stand-in's default is v3.
+    args: [path.join(ROOT, 'dist', 'dev', 'stand-in-main.js'), '--api', 'v1', '--port', String(standInPort), '--api-key', API_KEY],
     env: {},
     port: standInPort,
     logFile: path.join(logDir, `stand-in-${mode}.log`),

@@ -14,7 +14,7 @@
 #   SMOKE_IMAGE        image tag to build and run (default heygen-upload-proxy:test)
 #   FIXTURES_DIR       sample.{png,mp4,mp3} (default test/fixtures in this repository)
 #   STANDIN_CMD        command that starts the stand-in upstream; it gets `--port N --api-key K` and
-#                      prints a line containing "listening" (default: npx tsx src/dev/stand-in-main.ts)
+#                      prints a line containing "listening" (default: npx tsx src/dev/stand-in-main.ts --api v1)
 #   SMOKE_MAX_RSS_MB   fail if the service's peak RSS in the container exceeds this (default 192:
 #                      the memory the Deployment requests, k8s/deployment.yaml)
 set -Eeuo pipefail
@@ -166,7 +166,8 @@ SERVICE_PORT="$(free_port)"
 API_KEY="smoke-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 if [[ -z "${STANDIN_CMD:-}" ]]; then
   [[ -f src/dev/stand-in-main.ts ]] || fail "src/dev/stand-in-main.ts not found; set STANDIN_CMD to a stand-in upstream"
-  STANDIN_CMD="npx --no-install tsx src/dev/stand-in-main.ts"
+  # The proxy speaks HeyGen's v1 endpoint; the stand-in's default is v3 (printing a base URL, not /v1/asset).
+  STANDIN_CMD="npx --no-install tsx src/dev/stand-in-main.ts --api v1"
 fi
 # shellcheck disable=SC2086 # STANDIN_CMD is a command line on purpose
 setsid $STANDIN_CMD --port "$UPSTREAM_PORT" --api-key "$API_KEY" >"$WORK/standin.log" 2>&1 &
