@@ -1,6 +1,7 @@
 import type { Config } from './config';
 import type { Upstream } from './heygen/upstream';
 import { createV1Upstream } from './heygen/v1/v1-upstream';
+import { createV3Upstream } from './heygen/v3/v3-upstream';
 import { ConcurrencyGate } from './http/concurrency-gate';
 import type { IdempotencyStore } from './http/idempotency/idempotency-store';
 import { MemoryIdempotencyStore } from './http/idempotency/memory-store';
@@ -33,14 +34,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const metrics = overrides.metrics ?? new Metrics();
   const readiness = overrides.readiness ?? new Readiness();
-  const upstream =
-    overrides.upstream ??
-    createV1Upstream({
-      uploadUrl: config.heygenUploadUrl,
-      apiKey: config.heygenApiKey,
-      timeoutMs: config.upstreamTimeoutMs,
-      onAttempt: ({ outcome, seconds }) => metrics.upstreamDuration.observe({ outcome }, seconds),
-    });
+  const upstream = overrides.upstream ?? createUpstream(config, metrics);
   const redis =
     'redis' in overrides
       ? overrides.redis
@@ -64,4 +58,16 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
         if (redis) await closeRedis(redis);
       }),
   };
+}
+
+/** The adapter of the configured HeyGen API version. */
+function createUpstream(config: Config, metrics: Metrics): Upstream {
+  const common = {
+    apiKey: config.heygenApiKey,
+    timeoutMs: config.upstreamTimeoutMs,
+    onAttempt: ({ outcome, seconds }: { outcome: string; seconds: number }) => metrics.upstreamDuration.observe({ outcome }, seconds),
+  };
+  return config.heygenApi === 'v1'
+    ? createV1Upstream({ ...common, uploadUrl: config.heygenUploadUrl })
+    : createV3Upstream({ ...common, baseUrl: config.heygenApiBaseUrl });
 }

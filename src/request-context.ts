@@ -14,6 +14,8 @@ export interface RequestContext {
   errorDetail?: string;
   /** An unexpected error (a 500), logged whole with the request's line. */
   internalError?: Error;
+  /** Why HeyGen refused the upload, when it did (the upstream refusal metric's label). */
+  upstreamRefusal?: string;
   /** The end user named by a verified upload token. */
   tokenSubject?: string;
   /** Who the client is (http/client-key.ts): the rate limit, idempotency records and the log line all use it. */

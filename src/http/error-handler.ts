@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { ApiError, ClientGoneError, isApiError } from '../errors';
 import { isUpstreamFailure, type UpstreamFailure } from '../heygen/upstream-failure';
-import { contextOf } from '../request-context';
+import { contextOf, type RequestContext } from '../request-context';
 import { drainAfterEarlyAnswer } from './early-answer';
 
 export interface ErrorBody {
@@ -32,6 +32,7 @@ export function errorHandler(): ErrorRequestHandler {
     context.errorCode = apiError.code;
     const cause = apiError.cause ?? (apiError === error ? undefined : error);
     if (cause instanceof Error) context.errorDetail = cause.message;
+    if (isUpstreamFailure(cause)) noteRefusal(context, cause);
     if (apiError.code === 'INTERNAL_ERROR') context.internalError = error instanceof Error ? error : new Error(String(error));
     if (res.headersSent) {
       res.destroy();
@@ -40,6 +41,15 @@ export function errorHandler(): ErrorRequestHandler {
     sendError(res, apiError);
     drainAfterEarlyAnswer(req, res);
   };
+}
+
+/** A refusal by HeyGen is named in the log line and counted by reason, so "key invalid" or "out of credit" shows at once. */
+function noteRefusal(context: RequestContext, failure: UpstreamFailure): void {
+  const reason =
+    failure.kind === 'credentials' ? failure.reason : failure.kind === 'rate-limited' || failure.kind === 'rejected-file' || failure.kind === 'too-large' ? failure.kind.replace('-', '_') : undefined;
+  if (reason === undefined) return;
+  context.upstreamRefusal = reason;
+  if (failure.kind === 'credentials') context.errorDetail = `HeyGen refused the server's credentials (${reason}): ${failure.message}`;
 }
 
 /** Errors from Express's own layers carry a 4xx status (e.g. a malformed URL); others are ours. */

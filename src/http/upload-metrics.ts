@@ -20,6 +20,7 @@ export function uploadMetrics(metrics: Metrics): RequestHandler {
       if (outcome === 'success' && context.bytes !== undefined) {
         metrics.uploadBytes.observe({ media_type: mediaType }, context.bytes);
       }
+      if (context.upstreamRefusal !== undefined) metrics.upstreamRefusals.inc({ reason: context.upstreamRefusal });
       if (context.errorCode !== undefined && !context.errorCode.startsWith('UPSTREAM_')) {
         metrics.rejected.inc({ code: context.errorCode });
       }

@@ -47,6 +47,12 @@ export class Metrics {
     help: 'Upload requests refused by the rate limiter.',
     registers: [this.registry],
   });
+  readonly upstreamRefusals = new Counter({
+    name: 'heygen_proxy_upstream_refusals_total',
+    help: 'Uploads HeyGen refused, by reason: key_invalid, forbidden, insufficient_credit (the server\'s key or account), rate_limited, rejected_file, too_large.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly rejected = new Counter({
     name: 'heygen_proxy_rejected_total',
     help: 'Requests refused before reaching HeyGen, by error code.',
