@@ -230,7 +230,7 @@ export function renderReport(
       'repetition; memory targets are judged on the worst repetition. MB = 10⁶ bytes. Server CPU is the ' +
       'user + system time the server process used during the repetition (/proc/PID/stat). Full GCs are the mark-compact ' +
       'collections the server ran in a repetition (every server runs with `--trace-gc`; median shown). Uploads are real files ' +
-      '(an MP4 header padded with random bytes, an ~80 KB noise PNG) streamed by a node:http client with exact Content-Length.',
+      '(the sample MP4 followed by a `free` box of random bytes, an ~80 KB noise PNG) streamed by a node:http client with exact Content-Length.',
     '',
     ...notes.map((note) => `> ${note}`),
     ...(notes.length > 0 ? [''] : []),

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CONTENDER_IDS, type Contender, type Layout, contenders, projectUnavailable, startContender, startSink } from './contenders';
-import { makePng, makeVideo } from './fixtures';
+import { makePng, makeSizedVideo } from './fixtures';
 import { summariseProfile } from './profile-summary';
 import { canMeasureMemory, cpuSeconds, peakRss, resetPeakRss } from './proc-stats';
 import { type Options, parseOptions } from './options';
@@ -33,10 +33,10 @@ function makeFixtures(options: Options, dir: string): Fixtures {
   const { sizes } = options;
   progress(`writing upload files to ${dir}`);
   return {
-    single: makeVideo(dir, sampleMp4, sizes.single),
-    concurrent: makeVideo(dir, sampleMp4, sizes.concurrentSize),
-    large: makeVideo(dir, sampleMp4, sizes.large),
-    warm: makeVideo(dir, sampleMp4, sizes.warm),
+    single: makeSizedVideo(dir, sampleMp4, sizes.single),
+    concurrent: makeSizedVideo(dir, sampleMp4, sizes.concurrentSize),
+    large: makeSizedVideo(dir, sampleMp4, sizes.large),
+    warm: makeSizedVideo(dir, sampleMp4, sizes.warm),
     png: makePng(dir),
   };
 }

@@ -1,0 +1,49 @@
+/**
+ * Structure walkers: for each of the five accepted types, a state machine that follows the file's
+ * container structure as its bytes stream through, so that a file which merely starts like a PNG,
+ * JPEG, MP4, WebM or MP3 (a polyglot: a real header, then an executable or HTML) is refused.
+ *
+ * Use: `const walker = structureWalkerFor(type)`, then `walker.push(chunk)` for every chunk in order
+ * and `walker.end()` when the file ends; the first non-undefined result is the reason to refuse the
+ * file (415 CONTENT_MISMATCH). A walker never keeps or copies a chunk: it passes over payloads by
+ * arithmetic and keeps at most a few header bytes between chunks, so any chunking gives the same
+ * answer. Each format's file says exactly what it checks and what it deliberately allows.
+ *
+ * Pure TypeScript and node builtins: nothing here knows about HTTP, Express or multer.
+ */
+import { JpegWalker } from './jpeg';
+import { Mp3Walker } from './mp3';
+import { Mp4Walker } from './mp4';
+import { PngWalker } from './png';
+import type { StructureWalker } from './walker';
+import { WebmWalker } from './webm';
+
+export type { StructureWalker } from './walker';
+export { JpegWalker } from './jpeg';
+export { Mp3Walker } from './mp3';
+export { Mp4Walker } from './mp4';
+export { PngWalker } from './png';
+export { WebmWalker } from './webm';
+
+export type StructuredMediaType = 'image/png' | 'image/jpeg' | 'video/mp4' | 'video/webm' | 'audio/mpeg';
+
+export function structureWalkerFor(mediaType: StructuredMediaType): StructureWalker {
+  switch (mediaType) {
+    case 'image/png':
+      return new PngWalker();
+    case 'image/jpeg':
+      return new JpegWalker();
+    case 'video/mp4':
+      return new Mp4Walker();
+    case 'video/webm':
+      return new WebmWalker();
+    case 'audio/mpeg':
+      return new Mp3Walker();
+  }
+}
+
+/** Walks a whole file held in memory (tests, tools): the reason it is broken, or undefined. */
+export function checkStructure(mediaType: StructuredMediaType, bytes: Uint8Array): string | undefined {
+  const walker = structureWalkerFor(mediaType);
+  return walker.push(bytes) ?? walker.end();
+}
