@@ -2,12 +2,13 @@ import { loadConfig } from '../config';
 import { startServer } from '../server';
 import { startDemoServer } from './demo-server';
 import { startStandInHeygen } from './stand-in-heygen';
+import { startStandInHeygenV3 } from './stand-in-heygen-v3';
 
 /**
- * `npm run dev`: the proxy on http://localhost:3000 against an embedded stand-in of HeyGen's endpoint,
- * and the demo page on http://localhost:3001, with no configuration and no HeyGen account. Any
- * variable set in the environment still wins, except HEYGEN_UPLOAD_URL, which always points at the
- * stand-in here.
+ * `npm run dev`: the proxy on http://localhost:3000 against an embedded stand-in of HeyGen's API (v3,
+ * or v1 with HEYGEN_API=v1), and the demo page on http://localhost:3001, with no configuration and no
+ * HeyGen account. Any variable set in the environment still wins, except HEYGEN_API_BASE_URL and
+ * HEYGEN_UPLOAD_URL, which always point at the stand-in here.
  */
 const DEV_API_KEY = 'dev-key-not-a-real-heygen-key';
 const DEFAULT_DEMO_PORT = '3001';
@@ -19,14 +20,17 @@ async function launch(): Promise<void> {
   // "localhost" exactly as typed, and the origin check compares strings, so 127.0.0.1 would not match.
   const demoOrigin = `http://localhost:${demoPort}`;
   const defaults = { HEYGEN_API_KEY: DEV_API_KEY, PORT: '3000', HOST: 'localhost', LOG_LEVEL: 'info', ALLOWED_ORIGINS: demoOrigin };
-  const apiKey = loadConfig(undefined, defaults).heygenApiKey.reveal();
-  const standIn = await startStandInHeygen({ apiKey });
-  const config = loadConfig({ ...process.env, HEYGEN_UPLOAD_URL: standIn.url }, defaults);
+  const first = loadConfig(undefined, defaults);
+  const apiKey = first.heygenApiKey.reveal();
+  // The stand-in of whichever API is configured: v3 (with its object store) by default, v1 with HEYGEN_API=v1.
+  const standIn = first.heygenApi === 'v1' ? await startStandInHeygen({ apiKey }) : await startStandInHeygenV3({ apiKey });
+  const pointAtStandIn = first.heygenApi === 'v1' ? { HEYGEN_UPLOAD_URL: standIn.url } : { HEYGEN_API_BASE_URL: standIn.url };
+  const config = loadConfig({ ...process.env, ...pointAtStandIn }, defaults);
   const proxy = await startServer(config);
   const proxyUrl = `http://localhost:${proxy.port}`;
   const demo = await startDemoServer({ proxyUrl, port: demoPort, host: config.host, publicHost: 'localhost' });
   const { logger } = proxy.deps;
-  logger.info({ upstream: standIn.url }, 'stand-in HeyGen upstream listening');
+  logger.info({ upstream: standIn.url, heygen_api: config.heygenApi }, 'stand-in HeyGen upstream listening');
   logger.info({ allowed_origins: config.allowedOrigins ?? 'same-origin only' }, `demo page: ${demo.url}/`);
   if (config.allowedOrigins !== undefined && !config.allowedOrigins.includes(demo.url)) {
     logger.warn(`ALLOWED_ORIGINS does not list ${demo.url}: the demo page's uploads will be refused (403)`);

@@ -12,6 +12,7 @@ import { pump } from './pump';
 import { readHead } from './read-head';
 import { resolveMediaType } from './resolve-media-type';
 import { StreamLimiter } from './stream-limiter';
+import { structureWalkerFor } from './structure';
 import { streamUpload } from './streaming-upload';
 
 export interface UploadCore {
@@ -64,6 +65,9 @@ export async function prepareUpload(core: UploadCore, file: IncomingFile, intent
     // Streaming: the limiter is the upstream body, and its buffer is what the socket drains from.
     ...(streaming ? { readableHighWaterMark: UPSTREAM_BUFFER_BYTES } : {}),
     sha256: intent.checksum || intent.purpose === 'fingerprint' || mayNeedDirectUpload,
+    // The first bytes said which type; the whole file must be built like one (no polyglots).
+    walker: structureWalkerFor(mediaType),
+    onMalformed: (reason) => new ApiError('CONTENT_MISMATCH', `The file is not a well-formed ${mediaType} file.`, { cause: new Error(reason) }),
   });
   if (intent.purpose === 'fingerprint') return fingerprint(stream, limiter, mediaType);
   const outgoing = { mediaType, filename: safeFileName(file.declaredName, mediaType), idempotencyKey: intent.idempotencyKey };

@@ -1,10 +1,14 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import type { StructureWalker } from './structure';
 
 export interface StreamLimiterOptions {
   readonly readableHighWaterMark?: number;
   /** Hash what passes (SHA-256), for a direct upload's checksum or an idempotent replay's check. */
   readonly sha256?: boolean;
+  /** Follow the file's container structure as it passes; a broken structure fails the stream with `onMalformed`'s error. */
+  readonly walker?: StructureWalker;
+  readonly onMalformed?: (reason: string) => Error;
 }
 
 /**
@@ -21,12 +25,16 @@ export class StreamLimiter extends Transform {
   #heldFlush: TransformCallback | undefined;
   readonly #hash: Hash | undefined;
   #digest: string | undefined;
+  readonly #walker: StructureWalker | undefined;
+  readonly #onMalformed: (reason: string) => Error;
 
   constructor(maxBytes: number, onBreach: () => Error, options: StreamLimiterOptions = {}) {
     super(options.readableHighWaterMark === undefined ? {} : { readableHighWaterMark: options.readableHighWaterMark });
     this.#maxBytes = maxBytes;
     this.#onBreach = onBreach;
     this.#hash = options.sha256 ? createHash('sha256') : undefined;
+    this.#walker = options.walker;
+    this.#onMalformed = options.onMalformed ?? ((reason) => new Error(reason));
   }
 
   get bytes(): number {
@@ -62,12 +70,22 @@ export class StreamLimiter extends Transform {
       callback(this.#onBreach());
       return;
     }
+    const malformed = this.#walker?.push(chunk);
+    if (malformed !== undefined) {
+      callback(this.#onMalformed(malformed));
+      return;
+    }
     this.#hash?.update(chunk);
     callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
     // Every byte has been through _transform by now, whether or not the end is held.
+    const malformed = this.#walker?.end();
+    if (malformed !== undefined) {
+      callback(this.#onMalformed(malformed));
+      return;
+    }
     this.#digest = this.#hash?.digest('hex');
     if (!this.#holdingEnd) {
       callback();

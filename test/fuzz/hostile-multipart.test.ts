@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import fc from 'fast-check';
 import type { UpstreamMode } from '../../src/config';
 import { FIXTURES } from '../support/fixtures';
-import { type Harness, startHarness } from '../support/proxy-harness';
+import { type Harness, startHarnessFor, type V3Harness } from '../support/proxy-harness';
 import { post, type RawResponse } from '../support/raw-http';
 import { nextEvent } from '../support/wait';
 import { withTimeout } from '../../src/http/with-timeout';
@@ -186,9 +186,11 @@ const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).dig
 const within = <T>(ms: number, work: Promise<T>): Promise<T> => withTimeout(work, ms, `no answer within ${ms} ms`);
 
 /** Sends one generated body; checks the answer and what reached the stand-in. */
-async function checkOne(harness: Harness, model: BodyModel): Promise<void> {
+async function checkOne(harness: Harness | V3Harness, model: BodyModel): Promise<void> {
   const { bytes, contentType, fileData } = serialise(model);
-  const before = harness.standIn.received.length;
+  // What both stand-ins record of an upload (v3: of the file part of POST /v3/assets).
+  const received = harness.standIn.received as readonly { complete: boolean; status: number | undefined; sha256: string; bytes: number }[];
+  const before = received.length;
   let arrivals = 0;
   const onRequest = (_req: IncomingMessage): void => {
     arrivals += 1;
@@ -199,11 +201,11 @@ async function checkOne(harness: Harness, model: BodyModel): Promise<void> {
     response = await within(ANSWER_BOUND_MS, post(harness.uploadUrl, bytes, { 'Content-Type': contentType }));
     await harness.server.deps.gate.idle();
     // Every upstream request that started has ended (completed or aborted) before judging it.
-    while (harness.standIn.received.length - before < arrivals) await nextEvent(harness.standIn.events, 'received');
+    while (received.length - before < arrivals) await nextEvent(harness.standIn.events, 'received');
   } finally {
     harness.standIn.events.off('request', onRequest);
   }
-  const seen = harness.standIn.received.slice(before);
+  const seen = received.slice(before);
   const complete = seen.filter((upload) => upload.complete && upload.status === 200);
   if (response.status === 201) {
     expect(complete).toHaveLength(1);
@@ -217,10 +219,15 @@ async function checkOne(harness: Harness, model: BodyModel): Promise<void> {
   }
 }
 
-describe.each<UpstreamMode>(['buffered', 'streaming'])('hostile multipart bodies in %s mode', (mode) => {
-  let harness: Harness;
+describe.each<['v1' | 'v3', UpstreamMode]>([
+  ['v1', 'buffered'],
+  ['v1', 'streaming'],
+  ['v3', 'buffered'],
+  ['v3', 'streaming'],
+])('hostile multipart bodies, HeyGen %s, %s mode', (api, mode) => {
+  let harness: Harness | V3Harness;
   beforeAll(async () => {
-    harness = await startHarness({ UPSTREAM_MODE: mode, LOG_LEVEL: 'warn', MAX_IMAGE_BYTES: String(64 * 1024) });
+    harness = await startHarnessFor(api, { UPSTREAM_MODE: mode, LOG_LEVEL: 'warn', MAX_IMAGE_BYTES: String(64 * 1024) });
   });
   afterAll(() => harness.close());
 

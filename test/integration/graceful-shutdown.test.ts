@@ -51,6 +51,7 @@ describe('graceful shutdown', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('on %s finishes the upload in flight, refuses new ones, and exits 0', async (signal) => {
     const server = await startServerProcess({
       HEYGEN_API_KEY: TEST_API_KEY,
+      HEYGEN_API: 'v1',
       HEYGEN_UPLOAD_URL: standIn.url,
       HOST: '127.0.0.1',
       PORT: '0',

@@ -2,10 +2,11 @@ import { readdir } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { UpstreamMode } from '../../src/config';
 import type { StandInFault } from '../../src/dev/stand-in-heygen';
+import type { StandInV3Fault } from '../../src/dev/stand-in-heygen-v3';
 import { ERROR_CATALOGUE, type ErrorCode } from '../../src/errors';
 import { fixture, paddedFile } from '../support/fixtures';
 import { multipartBody } from '../support/multipart';
-import { type Harness, startHarness, TEST_API_KEY } from '../support/proxy-harness';
+import { type Harness, startHarness, startV3Harness, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
 import { post, type RawResponse } from '../support/raw-http';
 import { freeLoopbackPort } from '../support/redis-server';
 import { withTimeout } from '../../src/http/with-timeout';
@@ -43,7 +44,7 @@ const FAULTS: readonly FaultCase[] = [
 /** Fails if the proxy has not answered within `ms`: a hang is a failure, not a slow pass. */
 const within = <T>(ms: number, work: Promise<T>): Promise<T> => withTimeout(work, ms, `no answer within ${ms} ms`);
 
-function upload(harness: Harness, data: Buffer, contentType: string): Promise<RawResponse> {
+function upload(harness: { uploadUrl: string }, data: Buffer, contentType: string): Promise<RawResponse> {
   const form = multipartBody([{ name: 'file', filename: 'upload', contentType, data }]);
   return within(ANSWER_BOUND_MS, post(harness.uploadUrl, form.body, { 'Content-Type': form.contentType }));
 }
@@ -149,5 +150,75 @@ describe.each<UpstreamMode>(['buffered', 'streaming'])('a refused upstream conne
     expect(response.text).not.toContain('127.0.0.1');
     expect(harness.logs.text).not.toContain(TEST_API_KEY);
     expect(harness.logs.text).toContain('ECONNREFUSED');
+  });
+});
+
+/** The same faults against HeyGen's v3 API: what each becomes, and how often the proxy may try. */
+interface V3FaultCase {
+  readonly fault: StandInV3Fault;
+  readonly code: ErrorCode;
+  /** Calls to POST /v3/assets per mode: buffered resends a replayable body (same Idempotency-Key) up to 3 times; streaming cannot resend. */
+  readonly requests: Readonly<Record<UpstreamMode, number>>;
+}
+
+const V3_FAULTS: readonly V3FaultCase[] = [
+  { fault: 'drop-connection', code: 'UPSTREAM_ERROR', requests: { buffered: 3, streaming: 1 } },
+  { fault: 'reset-mid-body', code: 'UPSTREAM_ERROR', requests: { buffered: 3, streaming: 1 } },
+  { fault: 'hang', code: 'UPSTREAM_TIMEOUT', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'stall-reading', code: 'UPSTREAM_TIMEOUT', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'trickle-response', code: 'UPSTREAM_TIMEOUT', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'status-500', code: 'UPSTREAM_ERROR', requests: { buffered: 3, streaming: 1 } },
+  { fault: 'bad-gateway-html', code: 'UPSTREAM_ERROR', requests: { buffered: 3, streaming: 1 } },
+  { fault: 'non-json', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'huge-body', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'redirect', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'unauthorized', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'insufficient-credit', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'rate-limited', code: 'UPSTREAM_BUSY', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'invalid-parameter', code: 'UPSTREAM_REJECTED_FILE', requests: { buffered: 1, streaming: 1 } },
+];
+
+/** What the v3 stand-in says in its faulty answers: none of it may reach the client. */
+const V3_UPSTREAM_TEXT = ['internal_error', 'insufficient_credit', 'rate_limit_exceeded', 'invalid_parameter', 'Insufficient credit', '<html', 'redirected', TEST_API_KEY];
+
+describe.each<UpstreamMode>(['buffered', 'streaming'])('HeyGen v3 upstream faults in %s mode', (mode) => {
+  let harness: V3Harness;
+  beforeAll(async () => {
+    harness = await startV3Harness({ UPSTREAM_MODE: mode, UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) });
+  });
+  afterAll(() => harness.close());
+  afterEach(async () => {
+    harness.standIn.setFault('none');
+    await harness.server.deps.gate.idle();
+    expect(await readdir(harness.spoolDir)).toEqual([]);
+  });
+
+  describe.each([
+    ['a small PNG', fixture('sample.png').bytes, 'image/png'],
+    ['a 2 MiB MP4', paddedFile(fixture('sample.mp4'), 2 * MIB), 'video/mp4'],
+  ])('with %s', (_label, data, contentType) => {
+    it.each(V3_FAULTS)('$fault gives $code in bounded time, with nothing of the upstream leaked', async ({ fault, code, requests }) => {
+      const followed = jest.fn();
+      const arrivals: string[] = [];
+      const onRequest = (req: IncomingMessage): void => {
+        arrivals.push(req.url ?? '');
+      };
+      harness.standIn.events.on('redirect-followed', followed);
+      harness.standIn.events.on('request', onRequest);
+      harness.standIn.setFault(fault);
+      try {
+        const response = await upload(harness, data, contentType);
+        expect(response.status).toBe(ERROR_CATALOGUE[code].status);
+        expect((response.json as { error: { code: string } }).error.code).toBe(code);
+        const everything = `${response.text}\n${JSON.stringify(response.headers)}`;
+        for (const text of V3_UPSTREAM_TEXT) expect(everything).not.toContain(text);
+      } finally {
+        harness.standIn.events.off('redirect-followed', followed);
+        harness.standIn.events.off('request', onRequest);
+      }
+      expect(followed).not.toHaveBeenCalled();
+      expect(arrivals).toEqual(Array.from({ length: requests[mode] }, () => '/v3/assets'));
+      expect(harness.logs.text).not.toContain(TEST_API_KEY);
+    });
   });
 });

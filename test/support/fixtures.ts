@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type SizedMediaType, sizedMedia } from './sized-media';
 
 /** Real media files of each allowed type, kept in the repository (test/fixtures). */
 export const FIXTURES_DIR = join(__dirname, '..', 'fixtures');
@@ -30,9 +31,12 @@ export function fixture(name: string): Fixture {
   return found;
 }
 
-/** A valid-looking file of `size` bytes: a real file's header, then random bytes. */
+/**
+ * A well-formed file of the fixture's type and exactly `size` bytes (the fixture's structure with
+ * filler inside it, sized-media.ts), so it passes the proxy's structure checks like a real file.
+ */
 export function paddedFile(base: Fixture, size: number): Buffer {
-  return Buffer.concat([base.bytes, randomBytes(Math.max(0, size - base.bytes.length))]).subarray(0, size);
+  return sizedMedia(base.mediaType as SizedMediaType, size);
 }
 
 export function sha256(bytes: Buffer): string {

@@ -49,6 +49,12 @@ export async function startV3Harness(
   return startProxy(standIn, { HEYGEN_API: 'v3', HEYGEN_API_BASE_URL: standIn.url, ...env }, overrides);
 }
 
+/** Another proxy in front of a v3 stand-in that outlives it (closing the proxy leaves the stand-in running). */
+export function startV3ProxyFor(standIn: StandInHeygenV3, env: Record<string, string> = {}, overrides: Overrides = {}): Promise<V3Harness> {
+  const borrowed = { ...standIn, close: () => Promise.resolve() };
+  return startProxy<StandInHeygenV3>(borrowed, { HEYGEN_API: 'v3', HEYGEN_API_BASE_URL: standIn.url, ...env }, overrides);
+}
+
 /** Either upstream, for suites that run against both. */
 export function startHarnessFor(api: 'v1' | 'v3', env: Record<string, string> = {}, overrides: Overrides = {}): Promise<Harness | V3Harness> {
   return api === 'v1' ? startHarness(env, overrides) : startV3Harness(env, overrides);

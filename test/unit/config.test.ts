@@ -17,9 +17,12 @@ describe('loadConfig', () => {
   it('applies documented defaults', () => {
     const config = loadConfig({ HEYGEN_API_KEY: KEY });
     expect(config).toMatchObject({
+      heygenApi: 'v3',
+      heygenApiBaseUrl: 'https://api.heygen.com',
       heygenUploadUrl: 'https://upload.heygen.com/v1/asset',
       port: 3000,
-      maxBytes: { image: 32 * 1024 * 1024, video: 32 * 1024 * 1024, audio: 32 * 1024 * 1024 },
+      // v3: video up to HeyGen's direct-upload max_bytes (200 MiB); image and audio up to its 50 MB usage limits.
+      maxBytes: { image: 50_000_000, video: 200 * 1024 * 1024, audio: 50_000_000 },
       upstreamMode: 'buffered',
       upstreamTimeoutMs: 60_000,
       logLevel: 'info',
@@ -28,6 +31,18 @@ describe('loadConfig', () => {
       redisUrl: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('keeps the legacy 32 MiB defaults under HEYGEN_API=v1, and explicit limits under either', () => {
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, HEYGEN_API: 'v1' }).maxBytes).toEqual({ image: 32 * 1024 * 1024, video: 32 * 1024 * 1024, audio: 32 * 1024 * 1024 });
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, HEYGEN_API: 'v3', MAX_VIDEO_BYTES: '1000' }).maxBytes.video).toBe(1000);
+  });
+
+  it('names a bad HEYGEN_API or HEYGEN_API_BASE_URL in one message each', () => {
+    expect(problemsOf({ HEYGEN_API_KEY: KEY, HEYGEN_API: 'v2', HEYGEN_API_BASE_URL: 'ftp://x' })).toEqual([
+      'HEYGEN_API must be "v3" or "v1"',
+      'HEYGEN_API_BASE_URL must be an http(s) URL',
+    ]);
   });
 
   it('gives one clear message per bad variable', () => {

@@ -21,5 +21,5 @@ export const v3DirectUploadSchema = z.object({
 
 /** Every v3 error: `{"error": {"code": "snake_case", "message": ...}}` (a gateway's may have no envelope). */
 export const v3ErrorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string().nullish() }),
+  error: z.object({ code: z.string(), message: z.string().nullish(), param: z.string().nullish() }),
 });

@@ -184,7 +184,11 @@ function apiRefusal(response: ExchangeResponse): UpstreamFailure {
   if (status === 402) return new UpstreamFailure(words, { ...base, kind: 'credentials', reason: 'insufficient_credit' });
   if (status === 403) return new UpstreamFailure(words, { ...base, kind: 'credentials', reason: 'forbidden' });
   if (status === 413) return new UpstreamFailure(words, { ...base, kind: 'too-large' });
-  if (status === 400 && code === 'invalid_parameter') return new UpstreamFailure(words, { ...base, kind: 'rejected-file' });
+  if (status === 400 && code === 'invalid_parameter') {
+    // A size over HeyGen's direct-upload cap is refused at create, naming the size: a smaller file would go.
+    const param = envelope.success ? envelope.data.error.param : undefined;
+    return new UpstreamFailure(words, { ...base, kind: param === 'size_bytes' ? 'too-large' : 'rejected-file' });
+  }
   // HeyGen is still working on the same Idempotency-Key, or failed on its side: a resend is safe.
   if (status === 409 || status >= 500) return new UpstreamFailure(words, { ...base, retryable: true });
   return new UpstreamFailure(words, base);
