@@ -107,7 +107,7 @@ export async function startContender(
     name: contender.id,
     command: layout.serverNode,
     args: [...nodeArgs(layout, scenario, contender.id), ...startCommand(layout.project)],
-    env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
+    env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_API: 'v1', HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
     port,
     logFile,
   });

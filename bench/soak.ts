@@ -146,6 +146,7 @@ async function startPair(mode: Mode, spoolDir: string, logDir: string, connectio
     args: startCommand(ROOT),
     env: {
       HEYGEN_API_KEY: API_KEY,
+      HEYGEN_API: 'v1',
       HEYGEN_UPLOAD_URL: `http://127.0.0.1:${standInPort}/v1/asset`,
       HOST: '127.0.0.1',
       PORT: String(port),

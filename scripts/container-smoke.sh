@@ -14,7 +14,7 @@
 #   SMOKE_IMAGE        image tag to build and run (default heygen-upload-proxy:test)
 #   FIXTURES_DIR       sample.{png,mp4,mp3} (default test/fixtures in this repository)
 #   STANDIN_CMD        command that starts the stand-in upstream; it gets `--port N --api-key K` and
-#                      prints a line containing "listening" (default: npx tsx src/dev/stand-in-main.ts --api v1)
+#                      prints a line containing "listening" (default: npx tsx src/dev/stand-in-main.ts --api v3)
 #   SMOKE_MAX_RSS_MB   fail if the service's peak RSS in the container exceeds this (default 192:
 #                      the memory the Deployment requests, k8s/deployment.yaml)
 set -Eeuo pipefail
@@ -166,8 +166,8 @@ SERVICE_PORT="$(free_port)"
 API_KEY="smoke-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 if [[ -z "${STANDIN_CMD:-}" ]]; then
   [[ -f src/dev/stand-in-main.ts ]] || fail "src/dev/stand-in-main.ts not found; set STANDIN_CMD to a stand-in upstream"
-  # The proxy speaks HeyGen's v1 endpoint; the stand-in's default is v3 (printing a base URL, not /v1/asset).
-  STANDIN_CMD="npx --no-install tsx src/dev/stand-in-main.ts --api v1"
+  # HeyGen's v3 API and its object store (the image's default upstream), on loopback.
+  STANDIN_CMD="npx --no-install tsx src/dev/stand-in-main.ts --api v3"
 fi
 # shellcheck disable=SC2086 # STANDIN_CMD is a command line on purpose
 setsid $STANDIN_CMD --port "$UPSTREAM_PORT" --api-key "$API_KEY" >"$WORK/standin.log" 2>&1 &
@@ -186,7 +186,7 @@ RUN_FLAGS=(
   -d --name "$NAME" --network=host
   --read-only --tmpfs /tmp:rw,size=256m,mode=1777
   --cap-drop=ALL --security-opt=no-new-privileges
-  -e HEYGEN_API_KEY -e "HEYGEN_UPLOAD_URL=http://127.0.0.1:$UPSTREAM_PORT/v1/asset"
+  -e HEYGEN_API_KEY -e HEYGEN_API=v3 -e "HEYGEN_API_BASE_URL=http://127.0.0.1:$UPSTREAM_PORT"
   -e "PORT=$SERVICE_PORT" -e HOST=127.0.0.1 -e TMPDIR=/tmp
   # As in k8s/configmap.yaml; the uploads below come from this origin, as a browser's would.
   -e "ALLOWED_ORIGINS=$ORIGIN"
@@ -256,6 +256,14 @@ upload() { # file content-type
 upload "$FIXTURES_DIR/sample.png" image/png
 upload "$FIXTURES_DIR/sample.mp3" audio/mpeg
 upload "$BIG_MP4" video/mp4
+# Above v3's 32 MB multipart cap: a direct upload (create, PUT to the stand-in's object store, complete).
+HUGE_MP4="$WORK/direct.mp4"
+{
+  cat "$FIXTURES_DIR/sample.mp4"
+  printf '\x02\x60\x00\x08free'
+  head -c $((38 * 1024 * 1024)) /dev/zero
+} >"$HUGE_MP4"
+upload "$HUGE_MP4" video/mp4
 
 step "peak memory of the service in the container"
 PEAK_KB="$(engine exec "$NAME" awk '/^VmHWM:/ {print $2}' /proc/1/status)"

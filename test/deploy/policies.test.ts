@@ -25,7 +25,7 @@ const MIB = 2 ** 20;
 // The service's pinned configuration names (its contract). A ConfigMap key outside this list is a
 // typo the service would silently ignore.
 const PINNED_ENV = new Set([
-  'HEYGEN_API_KEY', 'HEYGEN_UPLOAD_URL', 'PORT', 'HOST', 'MAX_IMAGE_BYTES', 'MAX_VIDEO_BYTES',
+  'HEYGEN_API_KEY', 'HEYGEN_API', 'HEYGEN_API_BASE_URL', 'HEYGEN_UPLOAD_URL', 'PORT', 'HOST', 'MAX_IMAGE_BYTES', 'MAX_VIDEO_BYTES',
   'MAX_AUDIO_BYTES', 'UPSTREAM_MODE', 'UPSTREAM_TIMEOUT_MS', 'LOG_LEVEL', 'ALLOWED_ORIGINS',
   'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_MS', 'TRUST_PROXY', 'REDIS_URL', 'MAX_CONCURRENT_UPLOADS',
   'SHUTDOWN_GRACE_MS', 'UPLOAD_TOKEN_SECRET', 'CLIENT_IDLE_TIMEOUT_MS', 'HEADERS_TIMEOUT_MS',
@@ -228,8 +228,14 @@ describe('Service and Ingress', () => {
     const sendTimeoutMs = Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout']) * 1000;
     const readTimeoutMs = Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) * 1000;
     expect(sendTimeoutMs).toBeGreaterThan(configNumber('CLIENT_IDLE_TIMEOUT_MS'));
-    // A buffered upload may take one upstream attempt and one retry before the pod answers.
+    // A buffered upload may take one upstream attempt and one retry before the pod answers (v1)...
     expect(readTimeoutMs).toBeGreaterThan(2 * configNumber('UPSTREAM_TIMEOUT_MS'));
+    // ...or, above v3's multipart cap, a direct upload: three calls each allowed the upstream
+    // timeout, the PUT of the largest file at a floor of 1 MiB/s, and the retries' pauses.
+    if (config.HEYGEN_API === 'v3') {
+      const directUploadMs = 3 * configNumber('UPSTREAM_TIMEOUT_MS') + (largestTypeLimit / MIB) * 1000 + 10_000;
+      expect(readTimeoutMs).toBeGreaterThan(directUploadMs);
+    }
     expect(annotations['nginx.ingress.kubernetes.io/proxy-next-upstream']).toBe('off');
   });
 });

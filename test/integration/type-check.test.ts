@@ -28,7 +28,7 @@ describe.each<UpstreamMode>(['buffered', 'streaming'])('the type check in %s mod
   it.each(POLYGLOTS)('refuses %s with 415 and creates no asset', async (name, type, bytes) => {
     const before = harness.standIn.received.filter((upload) => upload.status === 200).length;
     const response = await request(harness.url).post('/v1/asset').attach('file', bytes, { filename: 'upload', contentType: type });
-    expect([name, response.status, response.body.error?.code]).toEqual([name, 415, expect.stringMatching(/^(CONTENT_MISMATCH|UNSUPPORTED_MEDIA_TYPE)$/)]);
+    expect([name, response.status, (response.body as { error?: { code?: string } }).error?.code]).toEqual([name, 415, expect.stringMatching(/^(CONTENT_MISMATCH|UNSUPPORTED_MEDIA_TYPE)$/)]);
     expect(harness.standIn.received.filter((upload) => upload.status === 200)).toHaveLength(before);
   });
 });
