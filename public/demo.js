@@ -38,11 +38,18 @@
     409: 'The same upload is already in progress.',
     413: 'This file is too large.',
     415: 'This type of file is not accepted.',
+    422: 'The media service refused this file, or this upload key was already used for another file.',
     429: 'Too many uploads for now.',
     500: 'Something went wrong in the upload service.',
     502: 'The media service could not take the upload.',
     503: 'The upload service is busy or restarting.',
     504: 'The media service did not answer in time.',
+  };
+  /** Codes whose answer is more specific than their status's headline. */
+  const CODE_HEADLINES = {
+    UPSTREAM_BUSY: 'The media service is busy right now.',
+    UPSTREAM_REJECTED_FILE: 'The media service refused this file. It may be damaged; try another file.',
+    IDEMPOTENCY_KEY_REUSED: 'This upload key was already used for a different file.',
   };
   const RETRYABLE = new Set([408, 429, 502, 503, 504]);
   const KIND_NAMES = { image: 'images', video: 'videos', audio: 'audio' };
@@ -162,7 +169,7 @@
 
   function describeFailure(status, body, retryAfter, requestId) {
     const error = body && typeof body === 'object' && body.error ? body.error : null;
-    const headline = HEADLINES[status] || `The upload failed (HTTP ${status}).`;
+    const headline = (error && CODE_HEADLINES[error.code]) || HEADLINES[status] || `The upload failed (HTTP ${status}).`;
     const sentences = [headline];
     if (error && error.message && error.message !== headline) sentences.push(error.message);
     if (RETRYABLE.has(status)) {

@@ -34,7 +34,9 @@ export type StandInFault =
   | 'code-error'
   | 'huge-body'
   | 'redirect'
-  | 'unauthorized';
+  | 'unauthorized'
+  /** A success whose record a browser must never be handed: a javascript: URL and an id with markup. */
+  | 'unsafe-record';
 
 export interface ReceivedUpload {
   readonly path: string;
@@ -186,6 +188,13 @@ export async function startStandInHeygen(options: StandInOptions): Promise<Stand
         });
         return 200;
       }
+      case 'unsafe-record':
+        return sendJson(res, 200, {
+          code: 100,
+          data: { id: '<img src=x onerror=alert(1)>', file_type: kind ?? 'image', url: 'javascript:alert(document.domain)', image_key: null, created_ts: 1 },
+          msg: null,
+          message: null,
+        });
       case 'unauthorized':
         // Echoes the key it was given, as careless upstreams do, to prove the proxy never passes it on.
         return sendJson(res, 401, {

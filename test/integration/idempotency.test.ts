@@ -52,6 +52,27 @@ describe('Idempotency-Key on one replica (memory store)', () => {
     expect(harness.standIn.received).toHaveLength(1);
   });
 
+  it('replays only for the same file: another file under a used key is 422 IDEMPOTENCY_KEY_REUSED and gets no record', async () => {
+    const first = await upload(harness, { 'Idempotency-Key': 'bound-1' });
+    expect(first.status).toBe(201);
+    const jpg = fixture('sample.jpg');
+    const other = multipartBody([{ name: 'file', filename: 'b.jpg', contentType: 'image/jpeg', data: jpg.bytes }]);
+    const reused = await post(harness.uploadUrl, other.body, { 'Content-Type': other.contentType, 'Idempotency-Key': 'bound-1' });
+    expect(reused.status).toBe(422);
+    expect(errorCode(reused)).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(reused.text).not.toContain((first.json as { id: string }).id);
+    // An HTML page sent under the key is refused for what it is, and learns nothing either.
+    const page = multipartBody([{ name: 'file', filename: 'x.html', contentType: 'text/html', data: '<html><body>hi</body></html>' }]);
+    const html = await post(harness.uploadUrl, page.body, { 'Content-Type': page.contentType, 'Idempotency-Key': 'bound-1' });
+    expect(html.status).toBe(415);
+    expect(html.text).not.toContain((first.json as { id: string }).id);
+    // The key still replays for its own file.
+    const same = await upload(harness, { 'Idempotency-Key': 'bound-1' });
+    expect(same.headers['idempotent-replayed']).toBe('true');
+    expect(same.json).toEqual(first.json);
+    expect(harness.standIn.received).toHaveLength(1);
+  });
+
   it('uploads each time without a key, and for each distinct key', async () => {
     await upload(harness);
     await upload(harness);
