@@ -170,6 +170,7 @@ export function scrubSecret(text: string, secret: Secret): string {
   const value = secret.reveal();
   const escape = (form: string): string => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const anyCase = [value, encodeURIComponent(value)].map(escape).join('|');
-  const exact = [Buffer.from(value).toString('base64').replace(/=+$/, ''), Buffer.from(value).toString('base64url')].map(escape).join('|');
+  // base64 with or without its padding, and base64url: exact, since their letter case carries meaning.
+  const exact = [`${escape(Buffer.from(value).toString('base64').replace(/=+$/, ''))}=*`, escape(Buffer.from(value).toString('base64url'))].join('|');
   return text.replace(new RegExp(anyCase, 'gi'), '[redacted]').replace(new RegExp(exact, 'g'), '[redacted]').slice(0, 300);
 }
