@@ -33,8 +33,11 @@ export function uploadHandler(parse: UploadParser, idempotency: IdempotencyGuard
       context.bytes = prepared.size;
       try {
         const asset = await prepared.send();
-        if (claim.state === 'held') await claim.record({ status: CREATED, body: asset });
-        res.status(CREATED).json(asset);
+        // What the proxy forwarded, beside HeyGen's record: the type the bytes decided and the size.
+        // (A parallel change adds these two fields; on merge, keep that change's version.)
+        const answer = { ...asset, media_type: prepared.mediaType, size_bytes: prepared.size };
+        if (claim.state === 'held') await claim.record({ status: CREATED, body: answer });
+        res.status(CREATED).json(answer);
       } finally {
         await prepared.dispose();
       }

@@ -22,11 +22,12 @@ describe.each(['buffered', 'streaming'] as const)('forwarding in %s mode', (mode
       .attach('file', file.bytes, { filename: file.name, contentType: file.mediaType });
 
     expect(response.status).toBe(201);
-    expect(Object.keys(response.body as object).sort()).toEqual(['created_ts', 'file_type', 'id', 'image_key', 'url']);
+    expect(Object.keys(response.body as object).sort()).toEqual(['created_ts', 'file_type', 'id', 'image_key', 'media_type', 'size_bytes', 'url']);
     const asset = response.body as Record<string, unknown>;
     expect(asset.file_type).toBe(file.kind);
     expect(asset.image_key === null).toBe(file.kind !== 'image');
     expect(typeof asset.id).toBe('string');
+    expect(asset).toMatchObject({ media_type: file.mediaType, size_bytes: file.bytes.length });
     expect(response.headers['x-request-id']).toEqual(expect.any(String));
 
     expect(harness.standIn.received).toHaveLength(before + 1);
