@@ -9,6 +9,7 @@ import { healthRoutes } from './http/health-routes';
 import { createIdempotencyGuard } from './http/idempotency/idempotency-guard';
 import { limitsHandler } from './http/limits-route';
 import { methodNotAllowed, notFound } from './http/not-found';
+import { openApiHandler } from './http/openapi-route';
 import { originPolicy } from './http/origin-policy';
 import { uploadRateLimit } from './http/rate-limit';
 import { requestLog } from './http/request-log';
@@ -47,8 +48,9 @@ export function createApp(config: Config, deps: AppDependencies): Express {
 
   app.use(healthRoutes(deps.readiness, deps.metrics));
   app.use('/v1/asset', uploadMetrics(deps.metrics));
-  app.use(['/v1/asset', '/v1/limits'], ...originPolicy(config.allowedOrigins));
+  app.use(['/v1/asset', '/v1/limits', '/openapi.json'], ...originPolicy(config.allowedOrigins));
   app.route('/v1/limits').get(limitsHandler(config.maxBytes)).all(methodNotAllowed());
+  app.route('/openapi.json').get(openApiHandler()).all(methodNotAllowed());
   app
     .route('/v1/asset')
     .post(

@@ -1,9 +1,10 @@
 import cors from 'cors';
 import type { Request, RequestHandler } from 'express';
 import { ApiError } from '../errors';
+import { contextOf } from '../request-context';
+import { ALLOWED_REQUEST_HEADERS, refusedRequestHeaders } from './cors-request-headers';
 
-/** Headers a browser app may send and read on the upload routes. */
-const ALLOWED_REQUEST_HEADERS = ['Content-Type', 'Authorization', 'Idempotency-Key', 'X-Request-Id'];
+/** Headers a browser app may read on these routes (the request side is in cors-request-headers.ts). */
 const EXPOSED_RESPONSE_HEADERS = ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Idempotent-Replayed'];
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
@@ -32,9 +33,24 @@ export function originPolicy(allowedOrigins: readonly string[] | undefined): Req
   const corsHeaders = cors({
     origin: [...allowedOrigins],
     methods: ['GET', 'POST'],
-    allowedHeaders: ALLOWED_REQUEST_HEADERS,
+    allowedHeaders: [...ALLOWED_REQUEST_HEADERS],
     exposedHeaders: EXPOSED_RESPONSE_HEADERS,
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   });
-  return [enforce, corsHeaders];
+  return [enforce, notePreflightRefusals, corsHeaders];
 }
+
+/**
+ * A preflight that asks for a header outside the list is still answered the standard way (the
+ * allowed list, which does not cover it), so the browser refuses the request itself. The page's code
+ * sees only a network error (only the developer console says more, and users' error reports never
+ * carry it), so the request's log line names the refused header(s): an integrator can find out why
+ * from the proxy's side.
+ */
+const notePreflightRefusals: RequestHandler = (req, res, next) => {
+  if (req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined) {
+    const refused = refusedRequestHeaders(req.get('access-control-request-headers'));
+    if (refused.length > 0) contextOf(res).errorDetail = `preflight refused headers: ${refused.join(', ')}`;
+  }
+  next();
+};

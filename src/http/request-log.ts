@@ -26,11 +26,14 @@ export function requestLog(logger: Logger): RequestHandler {
 
 function writeLine(logger: Logger, req: Request, res: Response): void {
   const context = contextOf(res);
+  // Not req.path: a middleware mounted on a path (CORS on /v1/asset) that answers without calling
+  // next() leaves req.url stripped of its mount point, so req.path would read "/".
+  const path = req.originalUrl.split('?', 1)[0] ?? req.originalUrl;
   const clientClosed = context.clientClosed === true || !context.answered;
   const line = {
     reqId: context.requestId,
     method: req.method,
-    path: req.path,
+    path,
     status: clientClosed ? undefined : res.statusCode,
     duration_ms: Math.round(performance.now() - context.startedAt),
     outcome: clientClosed ? 'CLIENT_CLOSED' : (context.errorCode ?? 'OK'),
@@ -40,8 +43,8 @@ function writeLine(logger: Logger, req: Request, res: Response): void {
     detail: context.errorDetail,
   };
   if (context.internalError !== undefined || (!clientClosed && res.statusCode >= 500)) {
-    logger.error({ ...line, err: context.internalError }, `${req.method} ${req.path} failed`);
+    logger.error({ ...line, err: context.internalError }, `${req.method} ${path} failed`);
   } else {
-    logger.info(line, `${req.method} ${req.path} finished`);
+    logger.info(line, `${req.method} ${path} finished`);
   }
 }

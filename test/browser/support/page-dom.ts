@@ -17,3 +17,23 @@ export interface PageWindow {
   };
   progressSeen?: number[];
 }
+
+/** What a widget page (support/widget-pages) reports: one entry per upload its widget finished. */
+export interface WidgetOutcome {
+  readonly state: 'success' | 'error';
+  readonly id?: string;
+  readonly status?: number;
+  readonly code?: string | null;
+  readonly message?: string | null;
+}
+
+/** The globals a widget page sets up (widget-harness.js and the page's own script). */
+export interface WidgetWindow {
+  readonly widgetReady?: boolean;
+  readonly outcomes: WidgetOutcome[];
+  /** [bytes sent, total or null] (FilePond: [fraction, 1]), as the widget's progress callback gave them. */
+  readonly progress: Array<[number, number | null]>;
+  /** The parts of each FormData the widget sent over XHR, in order. */
+  readonly formsSent: Array<Array<{ name: string; file: boolean }>>;
+  addTestFile(name: string, type: string, base64: string): void;
+}
