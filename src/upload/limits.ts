@@ -81,6 +81,20 @@ export const IDEMPOTENCY_STORE_TIMEOUT_MS = 2_000;
 /** Enough for a busy single replica's day of keyed uploads; an asset record is a few hundred bytes. */
 export const IDEMPOTENCY_MEMORY_MAX_ENTRIES = 50_000;
 
+/**
+ * Upload tokens authorise one page's uploads: they live minutes (the default a minted token gets),
+ * never more than an hour from `iat` to `exp`.
+ */
+export const MAX_UPLOAD_TOKEN_TTL_SECONDS = 60 * 60;
+export const DEFAULT_UPLOAD_TOKEN_TTL_SECONDS = 5 * 60;
+
+/**
+ * How far ahead of this replica's clock a token's `iat` may be: the minting backend's clock may run a
+ * little fast (NTP keeps hosts within milliseconds; 30 s absorbs a badly kept one), but no further,
+ * or a token could be minted today to start its hour next year.
+ */
+export const UPLOAD_TOKEN_CLOCK_SKEW_SECONDS = 30;
+
 /** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
