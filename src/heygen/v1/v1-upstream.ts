@@ -4,6 +4,7 @@ import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import type { Secret } from '../../secret';
 import type { AssetRecord } from '../asset-record';
 import type { Upstream, UpstreamAttempt, UpstreamUpload } from '../upstream';
+import { scrubSecret } from '../scrub-secret';
 import { UpstreamFailure } from '../upstream-failure';
 import { HEYGEN_SUCCESS_CODE, heygenUploadResponseSchema, toAssetRecord } from './v1-response';
 
@@ -169,5 +170,5 @@ function scrubbed(error: unknown, apiKey: Secret): UpstreamFailure {
 }
 
 function scrub(text: string, apiKey: Secret): string {
-  return text.split(apiKey.reveal()).join('[redacted]').slice(0, 300);
+  return scrubSecret(text, apiKey).slice(0, 300);
 }
