@@ -95,6 +95,15 @@ export const DEFAULT_UPLOAD_TOKEN_TTL_SECONDS = 5 * 60;
  */
 export const UPLOAD_TOKEN_CLOCK_SKEW_SECONDS = 30;
 
+/**
+ * Node enforces HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS only when it sweeps its connections, every
+ * 30 s by default, so a 15 s header timeout fired at about 30 s. Sweeping this many times per the
+ * shorter timeout makes each fire within a tenth of its value late; the sweep walks a list kept in
+ * C++, so even every second or so it costs next to nothing. Never more often than the floor.
+ */
+export const TIMEOUT_SWEEPS_PER_PERIOD = 10;
+export const MIN_TIMEOUT_SWEEP_MS = 10;
+
 /** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
