@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
 import { type AppDependencies, createDependencies } from './dependencies';
 import { listen } from './listen';
+import { answerClientError } from './http/client-error-answer';
 import { KEEP_ALIVE_TIMEOUT_MS, MIN_TIMEOUT_SWEEP_MS, TIMEOUT_SWEEPS_PER_PERIOD } from './upload/limits';
 
 export interface RunningServer {
@@ -17,6 +18,7 @@ export async function startServer(config: Config, deps: AppDependencies = create
   await deps.start();
   const app = createApp(config, deps);
   const server = http.createServer({ connectionsCheckingInterval: timeoutSweepInterval(config) }, app);
+  server.on('clientError', answerClientError(deps.logger, deps.metrics));
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
