@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { AppDependencies } from './dependencies';
 import { clientIdleTimeout } from './http/client-idle-timeout';
 import { errorHandler } from './http/error-handler';
+import { sendContinue } from './http/expect-continue';
 import { healthRoutes } from './http/health-routes';
 import { createIdempotencyGuard } from './http/idempotency/idempotency-guard';
 import { limitsHandler } from './http/limits-route';
@@ -57,6 +58,7 @@ export function createApp(config: Config, deps: AppDependencies): Express {
       uploadRateLimit(config, deps.metrics, deps.logger, deps.redis),
       deps.gate.middleware(),
       uploadPrecheck(config.maxBytes),
+      sendContinue(),
       clientIdleTimeout(config.clientIdleTimeoutMs),
       uploadHandler(parseMultipart, createIdempotencyGuard(deps.idempotency, deps.logger)),
     )

@@ -19,6 +19,9 @@ export async function startServer(config: Config, deps: AppDependencies = create
   const app = createApp(config, deps);
   const server = http.createServer({ connectionsCheckingInterval: timeoutSweepInterval(config) }, app);
   server.on('clientError', answerClientError(deps.logger, deps.metrics));
+  // With a 'checkContinue' listener Node no longer answers `Expect: 100-continue` with 100 at once:
+  // the app sends it once the header checks pass (http/expect-continue.ts), or refuses instead.
+  server.on('checkContinue', app);
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
