@@ -53,6 +53,15 @@ export const MAX_PART_HEADER_BYTES = 16 * KIB;
 export const MULTIPART_OVERHEAD_ALLOWANCE =
   FORM_LIMITS.parts * (MAX_PART_HEADER_BYTES + 256) + FORM_LIMITS.fields * FORM_LIMITS.fieldSize;
 
+/**
+ * The most a form may carry outside its file part (preamble, text fields, part headers, boundaries,
+ * epilogue) before it is refused: whatever a legal form carries besides the file, plus slack, since
+ * bytes are counted a socket read at a time and a read may straddle the file part's edges. Without
+ * it a chunked body with no file part (a field value or preamble that never ends) was read to its end
+ * before its 400.
+ */
+export const OUTSIDE_FILE_BYTES_BUDGET = MULTIPART_OVERHEAD_ALLOWANCE + 256 * KIB;
+
 // ---- the edge ----------------------------------------------------------------------------------
 
 /** After an early answer, how much of the unread body is read and dropped, and for how long. */
