@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { Config } from './config';
 import type { AppDependencies } from './dependencies';
 import { clientIdleTimeout } from './http/client-idle-timeout';
+import { clientMinRate } from './http/client-min-rate';
 import { errorHandler } from './http/error-handler';
 import { sendContinue } from './http/expect-continue';
 import { healthRoutes } from './http/health-routes';
@@ -60,6 +61,7 @@ export function createApp(config: Config, deps: AppDependencies): Express {
       uploadPrecheck(config.maxBytes),
       sendContinue(),
       clientIdleTimeout(config.clientIdleTimeoutMs),
+      clientMinRate(config.clientMinBytesPerSecond, config.clientMinRateWindowMs),
       uploadHandler(parseMultipart, createIdempotencyGuard(deps.idempotency, deps.logger)),
     )
     .all(methodNotAllowed());

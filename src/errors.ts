@@ -21,6 +21,10 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, message: 'There is nothing at this path.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this path.' },
   CLIENT_TIMEOUT: { status: 408, message: 'The upload stalled and was cut off.' },
+  CLIENT_TOO_SLOW: {
+    status: 408,
+    message: 'The upload arrived too slowly and was cut off; try again on a faster connection.',
+  },
   IDEMPOTENCY_CONFLICT: {
     status: 409,
     message: 'An upload with this Idempotency-Key is still in progress; retry once it has finished.',

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
       allowedOrigins: undefined,
       trustProxy: false,
       redisUrl: undefined,
+      clientMinBytesPerSecond: 1024,
+      clientMinRateWindowMs: 30_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
