@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { Config } from './config';
 import type { AppDependencies } from './dependencies';
 import { clientIdleTimeout } from './http/client-idle-timeout';
+import { clientUploadCap } from './http/client-uploads/client-upload-cap';
 import { clientMinRate } from './http/client-min-rate';
 import { errorHandler } from './http/error-handler';
 import { sendContinue } from './http/expect-continue';
@@ -57,6 +58,7 @@ export function createApp(config: Config, deps: AppDependencies): Express {
       shutdownGate(deps.readiness),
       ...tokenCheck,
       uploadRateLimit(config, deps.metrics, deps.logger, deps.redis),
+      clientUploadCap(config.maxUploadsPerClient, deps.uploadLeases),
       deps.gate.middleware(),
       uploadPrecheck(config.maxBytes),
       sendContinue(),

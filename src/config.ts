@@ -23,6 +23,8 @@ export interface Config {
   readonly trustProxy: boolean | number | string;
   readonly redisUrl: string | undefined;
   readonly maxConcurrentUploads: number;
+  /** Uploads in progress at once per client (clientKeyOf), across replicas when Redis is shared. */
+  readonly maxUploadsPerClient: number;
   readonly shutdownGraceMs: number;
   readonly uploadTokenSecret: Secret | undefined;
   readonly clientIdleTimeoutMs: number;
@@ -121,6 +123,7 @@ const environmentSchema = z.object({
     })
     .optional(),
   MAX_CONCURRENT_UPLOADS: positiveInt('MAX_CONCURRENT_UPLOADS').default(64),
+  MAX_UPLOADS_PER_CLIENT: positiveInt('MAX_UPLOADS_PER_CLIENT').default(4),
   SHUTDOWN_GRACE_MS: nonNegativeInt('SHUTDOWN_GRACE_MS').default(25_000),
   UPLOAD_TOKEN_SECRET: z.string().min(32, 'UPLOAD_TOKEN_SECRET must be at least 32 characters').optional(),
   CLIENT_IDLE_TIMEOUT_MS: positiveInt('CLIENT_IDLE_TIMEOUT_MS').default(30_000),
@@ -178,6 +181,7 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
     trustProxy: env.TRUST_PROXY,
     redisUrl: env.REDIS_URL,
     maxConcurrentUploads: env.MAX_CONCURRENT_UPLOADS,
+    maxUploadsPerClient: env.MAX_UPLOADS_PER_CLIENT,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     uploadTokenSecret: env.UPLOAD_TOKEN_SECRET === undefined ? undefined : new Secret(env.UPLOAD_TOKEN_SECRET),
     clientIdleTimeoutMs: env.CLIENT_IDLE_TIMEOUT_MS,

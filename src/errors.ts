@@ -36,6 +36,10 @@ export const ERROR_CATALOGUE = {
   },
   CONTENT_MISMATCH: { status: 415, message: "The file's content does not match its declared type." },
   RATE_LIMITED: { status: 429, message: 'Too many uploads; wait before trying again.' },
+  TOO_MANY_UPLOADS_IN_PROGRESS: {
+    status: 429,
+    message: 'You have too many uploads in progress; wait for one to finish before starting another.',
+  },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
   UPSTREAM_ERROR: { status: 502, message: 'The media service could not take the upload. Try again later.' },

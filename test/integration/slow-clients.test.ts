@@ -7,6 +7,7 @@ import { waitForDirectory } from '../support/wait';
 
 const MIB = 1024 * 1024;
 const mp4 = fixture('sample.mp4');
+const png = fixture('sample.png');
 
 function codeOf(answer: RawResponse): string {
   return (answer.json as { error: { code: string } }).error.code;
@@ -26,6 +27,11 @@ function openSlowUpload(harness: Harness, headers: Record<string, string> = {}, 
   upload.req.write(framing.head);
   upload.req.write(paddedFile(mp4, firstBytes));
   return upload;
+}
+
+function uploadPng(harness: Harness, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const form = multipartBody([{ name: 'file', filename: 'a.png', contentType: 'image/png', data: png.bytes }]);
+  return withTimeout(post(harness.uploadUrl, form.body, { 'Content-Type': form.contentType, ...headers }), 5_000, 'no answer within 5 s');
 }
 
 describe('a minimum body rate', () => {
@@ -67,5 +73,39 @@ describe('a minimum body rate', () => {
     const form = multipartBody([{ name: 'file', filename: 'a.mp4', contentType: 'video/mp4', data: paddedFile(mp4, 4 * MIB) }]);
     const answer = await withTimeout(post(harness.uploadUrl, form.body, { 'Content-Type': form.contentType }), 5_000, 'no answer');
     expect(answer.status).toBe(201);
+  });
+});
+
+describe('a cap on uploads in progress per client', () => {
+  let harness: Harness;
+  const attacker = { 'X-Forwarded-For': '198.51.100.66' };
+  const bystander = { 'X-Forwarded-For': '198.51.100.7' };
+  beforeAll(async () => {
+    // One ingress hop, so clients are told apart by X-Forwarded-For on loopback.
+    harness = await startHarness({ MAX_CONCURRENT_UPLOADS: '3', MAX_UPLOADS_PER_CLIENT: '2', TRUST_PROXY: '1' });
+  });
+  afterAll(() => harness.close());
+
+  it('keeps one client holding its maximum of slow uploads from blocking another client', async () => {
+    const slow = [openSlowUpload(harness, attacker), openSlowUpload(harness, attacker)];
+    try {
+      await waitForDirectory(harness.spoolDir, (entries) => entries.length === 2);
+
+      // The attacker's third upload would take the last slot; it is refused before its body is read.
+      const thirdUpload = openSlowUpload(harness, attacker);
+      slow.push(thirdUpload);
+      const third = await withTimeout(thirdUpload.response, 5_000, 'no answer to the third upload');
+      expect(third.status).toBe(429);
+      expect(codeOf(third)).toBe('TOO_MANY_UPLOADS_IN_PROGRESS');
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+
+      // Everyone else still uploads.
+      expect((await uploadPng(harness, bystander)).status).toBe(201);
+    } finally {
+      for (const { req } of slow) req.destroy();
+    }
+    // The slots are given back when the uploads end.
+    await harness.server.deps.gate.idle();
+    expect((await uploadPng(harness, attacker)).status).toBe(201);
   });
 });

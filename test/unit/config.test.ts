@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       clientMinBytesPerSecond: 1024,
       clientMinRateWindowMs: 30_000,
+      maxUploadsPerClient: 4,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
