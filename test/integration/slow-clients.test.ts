@@ -109,3 +109,25 @@ describe('a cap on uploads in progress per client', () => {
     expect((await uploadPng(harness, attacker)).status).toBe(201);
   });
 });
+
+describe('a minimum body rate while the proxy itself holds the body back', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    // Streaming: HeyGen not reading pauses the client's body (backpressure), which is not the client's fault.
+    harness = await startHarness({
+      UPSTREAM_MODE: 'streaming',
+      UPSTREAM_TIMEOUT_MS: '1500',
+      CLIENT_MIN_BYTES_PER_SECOND: String(64 * 1024),
+      CLIENT_MIN_RATE_WINDOW_MS: '300',
+    });
+  });
+  afterAll(() => harness.close());
+
+  it('does not count the windows it paused the client against it: HeyGen stalling is a 504, not a 408', async () => {
+    harness.standIn.setFault('stall-reading', 1);
+    const form = multipartBody([{ name: 'file', filename: 'a.mp4', contentType: 'video/mp4', data: paddedFile(mp4, 16 * MIB) }]);
+    const answer = await withTimeout(post(harness.uploadUrl, form.body, { 'Content-Type': form.contentType }), 8_000, 'no answer');
+    expect(codeOf(answer)).toBe('UPSTREAM_TIMEOUT');
+    expect(answer.status).toBe(504);
+  });
+});
