@@ -46,6 +46,8 @@ const PROJECT_ENV = {
   MAX_AUDIO_BYTES: '2147483648',
   RATE_LIMIT_MAX: '1000000000',
   MAX_CONCURRENT_UPLOADS: '1000',
+  // Every bench connection is one client (loopback).
+  MAX_UPLOADS_PER_CLIENT: '1000',
   UPSTREAM_TIMEOUT_MS: '600000',
   // Logging stays on: it is part of the middleware whose cost is measured. Its output goes to a file.
   LOG_LEVEL: 'info',

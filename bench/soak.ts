@@ -152,6 +152,8 @@ async function startPair(mode: Mode, spoolDir: string, logDir: string, connectio
       PORT: String(port),
       RATE_LIMIT_MAX: '1000000000',
       MAX_CONCURRENT_UPLOADS: String(connections + CONCURRENCY_HEADROOM),
+      // Every soak connection is one client (loopback).
+      MAX_UPLOADS_PER_CLIENT: String(connections + CONCURRENCY_HEADROOM),
       TMPDIR: spoolDir,
       LOG_LEVEL: 'warn',
       UPSTREAM_MODE: mode,

@@ -4,7 +4,10 @@ import helmet from 'helmet';
 import type { Config } from './config';
 import type { AppDependencies } from './dependencies';
 import { clientIdleTimeout } from './http/client-idle-timeout';
+import { clientUploadCap } from './http/client-uploads/client-upload-cap';
+import { clientMinRate } from './http/client-min-rate';
 import { errorHandler } from './http/error-handler';
+import { sendContinue } from './http/expect-continue';
 import { healthRoutes } from './http/health-routes';
 import { createIdempotencyGuard } from './http/idempotency/idempotency-guard';
 import { limitsHandler } from './http/limits-route';
@@ -57,9 +60,12 @@ export function createApp(config: Config, deps: AppDependencies): Express {
       shutdownGate(deps.readiness),
       ...tokenCheck,
       uploadRateLimit(config, deps.metrics, deps.logger, deps.redis),
+      clientUploadCap(config.maxUploadsPerClient, deps.uploadLeases),
       deps.gate.middleware(),
       uploadPrecheck(config.maxBytes),
+      sendContinue(),
       clientIdleTimeout(config.clientIdleTimeoutMs),
+      clientMinRate(config.clientMinBytesPerSecond, config.clientMinRateWindowMs),
       uploadHandler(parseMultipart, createIdempotencyGuard(deps.idempotency, deps.logger)),
     )
     .all(methodNotAllowed());

@@ -29,9 +29,15 @@ export interface Config {
   readonly trustProxy: boolean | number | string;
   readonly redisUrl: string | undefined;
   readonly maxConcurrentUploads: number;
+  /** Uploads in progress at once per client (clientKeyOf), across replicas when Redis is shared. */
+  readonly maxUploadsPerClient: number;
   readonly shutdownGraceMs: number;
   readonly uploadTokenSecret: Secret | undefined;
   readonly clientIdleTimeoutMs: number;
+  /** Slowest average body rate an upload may keep up; 0 turns the check off. */
+  readonly clientMinBytesPerSecond: number;
+  /** The window the body rate is averaged over. */
+  readonly clientMinRateWindowMs: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly tmpDir: string | undefined;
@@ -137,9 +143,12 @@ const environmentSchema = z.object({
     })
     .optional(),
   MAX_CONCURRENT_UPLOADS: positiveInt('MAX_CONCURRENT_UPLOADS').default(64),
+  MAX_UPLOADS_PER_CLIENT: positiveInt('MAX_UPLOADS_PER_CLIENT').default(4),
   SHUTDOWN_GRACE_MS: nonNegativeInt('SHUTDOWN_GRACE_MS').default(25_000),
   UPLOAD_TOKEN_SECRET: z.string().min(32, 'UPLOAD_TOKEN_SECRET must be at least 32 characters').optional(),
   CLIENT_IDLE_TIMEOUT_MS: positiveInt('CLIENT_IDLE_TIMEOUT_MS').default(30_000),
+  CLIENT_MIN_BYTES_PER_SECOND: nonNegativeInt('CLIENT_MIN_BYTES_PER_SECOND').default(1024),
+  CLIENT_MIN_RATE_WINDOW_MS: positiveInt('CLIENT_MIN_RATE_WINDOW_MS').default(30_000),
   HEADERS_TIMEOUT_MS: positiveInt('HEADERS_TIMEOUT_MS').default(15_000),
   REQUEST_TIMEOUT_MS: nonNegativeInt('REQUEST_TIMEOUT_MS').default(600_000),
   TMPDIR: z.string().min(1).optional(),
@@ -199,9 +208,12 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
     trustProxy: env.TRUST_PROXY,
     redisUrl: env.REDIS_URL,
     maxConcurrentUploads: env.MAX_CONCURRENT_UPLOADS,
+    maxUploadsPerClient: env.MAX_UPLOADS_PER_CLIENT,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     uploadTokenSecret: env.UPLOAD_TOKEN_SECRET === undefined ? undefined : new Secret(env.UPLOAD_TOKEN_SECRET),
     clientIdleTimeoutMs: env.CLIENT_IDLE_TIMEOUT_MS,
+    clientMinBytesPerSecond: env.CLIENT_MIN_BYTES_PER_SECOND,
+    clientMinRateWindowMs: env.CLIENT_MIN_RATE_WINDOW_MS,
     headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     tmpDir: env.TMPDIR,

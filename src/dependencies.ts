@@ -2,6 +2,8 @@ import type { Config } from './config';
 import type { Upstream } from './heygen/upstream';
 import { createV1Upstream } from './heygen/v1/v1-upstream';
 import { createV3Upstream } from './heygen/v3/v3-upstream';
+import { createUploadLeaseStore } from './http/client-uploads/create-upload-lease-store';
+import type { UploadLeaseStore } from './http/client-uploads/upload-lease-store';
 import { ConcurrencyGate } from './http/concurrency-gate';
 import type { IdempotencyStore } from './http/idempotency/idempotency-store';
 import { MemoryIdempotencyStore } from './http/idempotency/memory-store';
@@ -21,6 +23,8 @@ export interface AppDependencies {
   readonly gate: ConcurrencyGate;
   /** The shared Redis, when REDIS_URL is set. */
   readonly redis: RedisConnection | undefined;
+  /** Each client's uploads in progress (MAX_UPLOADS_PER_CLIENT): in Redis when REDIS_URL is set, else in memory. */
+  readonly uploadLeases: UploadLeaseStore;
   /** Completed uploads by Idempotency-Key: in Redis when REDIS_URL is set, else in memory. */
   readonly idempotency: IdempotencyStore;
   /** Connects what needs connecting before the server listens. */
@@ -49,6 +53,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     upstream,
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
     redis,
+    uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(redis, logger),
     idempotency: overrides.idempotency ?? (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
     start: overrides.start ?? (() => (redis ? connectRedis(redis) : Promise.resolve())),
     close:

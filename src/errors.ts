@@ -21,6 +21,10 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, message: 'There is nothing at this path.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this path.' },
   CLIENT_TIMEOUT: { status: 408, message: 'The upload stalled and was cut off.' },
+  CLIENT_TOO_SLOW: {
+    status: 408,
+    message: 'The upload arrived too slowly and was cut off; try again on a faster connection.',
+  },
   IDEMPOTENCY_CONFLICT: {
     status: 409,
     message: 'An upload with this Idempotency-Key is still in progress; retry once it has finished.',
@@ -40,6 +44,11 @@ export const ERROR_CATALOGUE = {
     message: 'The media service refused this file (it may be damaged or a variant it does not take); do not resend it unchanged.',
   },
   RATE_LIMITED: { status: 429, message: 'Too many uploads; wait before trying again.' },
+  TOO_MANY_UPLOADS_IN_PROGRESS: {
+    status: 429,
+    message: 'You have too many uploads in progress; wait for one to finish before starting another.',
+  },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
   INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side.' },
   UPSTREAM_ERROR: { status: 502, message: 'The media service could not take the upload. Try again later.' },
   UPSTREAM_BUSY: {

@@ -20,6 +20,8 @@ export interface RequestContext {
   tokenSubject?: string;
   /** Who the client is (http/client-key.ts): the rate limit, idempotency records and the log line all use it. */
   clientKey?: string;
+  /** A client that sent `Expect: 100-continue` has been told to send its body (http/expect-continue.ts). */
+  continueSent?: boolean;
   /** The client went away before it could be answered. */
   clientClosed?: boolean;
   /**

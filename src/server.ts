@@ -3,8 +3,8 @@ import { createApp } from './app';
 import { type Config, ConfigError, loadConfig } from './config';
 import { type AppDependencies, createDependencies } from './dependencies';
 import { listen } from './listen';
-import { KEEP_ALIVE_TIMEOUT_MS } from './upload/limits';
-
+import { answerClientError } from './http/client-error-answer';
+import { KEEP_ALIVE_TIMEOUT_MS, MIN_TIMEOUT_SWEEP_MS, TIMEOUT_SWEEPS_PER_PERIOD } from './upload/limits';
 
 export interface RunningServer {
   readonly url: string;
@@ -17,7 +17,11 @@ export interface RunningServer {
 export async function startServer(config: Config, deps: AppDependencies = createDependencies(config)): Promise<RunningServer> {
   await deps.start();
   const app = createApp(config, deps);
-  const server = http.createServer(app);
+  const server = http.createServer({ connectionsCheckingInterval: timeoutSweepInterval(config) }, app);
+  server.on('clientError', answerClientError(deps.logger, deps.metrics));
+  // With a 'checkContinue' listener Node no longer answers `Expect: 100-continue` with 100 at once:
+  // the app sends it once the header checks pass (http/expect-continue.ts), or refuses instead.
+  server.on('checkContinue', app);
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -41,6 +45,12 @@ export async function startServer(config: Config, deps: AppDependencies = create
   };
 
   return { url: `http://${host}:${port}`, port, deps, shutdown };
+}
+
+/** How often Node sweeps its connections for header and request timeouts (see TIMEOUT_SWEEPS_PER_PERIOD). */
+function timeoutSweepInterval(config: Config): number {
+  const shortest = Math.min(config.headersTimeoutMs, config.requestTimeoutMs > 0 ? config.requestTimeoutMs : Infinity);
+  return Math.max(MIN_TIMEOUT_SWEEP_MS, Math.floor(shortest / TIMEOUT_SWEEPS_PER_PERIOD));
 }
 
 /** Process entry: read the config, listen, and shut down gracefully on SIGTERM or SIGINT. */

@@ -31,7 +31,7 @@ async function launch(): Promise<void> {
   const demo = await startDemoServer({ proxyUrl, port: demoPort, host: config.host, publicHost: 'localhost' });
   const { logger } = proxy.deps;
   logger.info({ upstream: standIn.url, heygen_api: config.heygenApi }, 'stand-in HeyGen upstream listening');
-  logger.info({ allowed_origins: config.allowedOrigins ?? 'same-origin only' }, `demo page: ${demo.url}/`);
+  logger.info({ allowed_origins: config.allowedOrigins ?? 'none: browser pages are refused' }, `demo page: ${demo.url}/`);
   if (config.allowedOrigins !== undefined && !config.allowedOrigins.includes(demo.url)) {
     logger.warn(`ALLOWED_ORIGINS does not list ${demo.url}: the demo page's uploads will be refused (403)`);
   }

@@ -34,9 +34,22 @@ export type StandInFault =
   | 'code-error'
   | 'huge-body'
   | 'redirect'
+  /** Answer 401 echoing the key it was given, verbatim (as careless upstreams do). */
   | 'unauthorized'
+  /** The same, echoing the key base64-encoded, upper-cased or percent-encoded. */
+  | 'unauthorized-base64'
+  | 'unauthorized-upper-case'
+  | 'unauthorized-percent-encoded'
   /** A success whose record a browser must never be handed: a javascript: URL and an id with markup. */
   | 'unsafe-record';
+
+/** How each echoing fault writes the key it was sent. */
+const KEY_ECHOES: Readonly<Record<string, (key: string) => string>> = {
+  unauthorized: (key) => key,
+  'unauthorized-base64': (key) => Buffer.from(key).toString('base64'),
+  'unauthorized-upper-case': (key) => key.toUpperCase(),
+  'unauthorized-percent-encoded': (key) => [...Buffer.from(key)].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+};
 
 export interface ReceivedUpload {
   readonly path: string;
@@ -196,12 +209,15 @@ export async function startStandInHeygen(options: StandInOptions): Promise<Stand
           message: null,
         });
       case 'unauthorized':
+      case 'unauthorized-base64':
+      case 'unauthorized-upper-case':
+      case 'unauthorized-percent-encoded':
         // Echoes the key it was given, as careless upstreams do, to prove the proxy never passes it on.
         return sendJson(res, 401, {
           code: 400112,
           data: null,
           msg: null,
-          message: `Unauthorized: key ${String(req.headers['x-api-key'])} is not valid`,
+          message: `Unauthorized: key ${KEY_ECHOES[active]!(String(req.headers['x-api-key']))} is not valid`,
         });
       default:
         break;

@@ -2,12 +2,14 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { isAxiosError } from 'axios';
-import type { Secret } from '../secret';
 import type { UpstreamAttempt } from './upstream';
 import { UpstreamFailure } from './upstream-failure';
 
 /** HeyGen answers with a small JSON envelope; anything larger is not an answer we can use. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** What HeyGen said is logged up to this length (after the key is scrubbed out). */
+export const MAX_LOGGED_CHARS = 300;
 
 /** Error codes of a connection that failed before the other side said anything. */
 const CONNECTION_FAILURE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH']);
@@ -160,17 +162,4 @@ export function retryAfterSeconds(header: string | undefined): number {
   const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
   if (!Number.isFinite(seconds)) return MIN;
   return Math.min(MAX, Math.max(MIN, Math.ceil(seconds)));
-}
-
-/**
- * What HeyGen said, with the key taken out (as it is, in any letter case, URL-encoded, and base64 of
- * it), capped: an upstream that echoes the key in any of these forms must not get it into the log.
- */
-export function scrubSecret(text: string, secret: Secret): string {
-  const value = secret.reveal();
-  const escape = (form: string): string => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const anyCase = [value, encodeURIComponent(value)].map(escape).join('|');
-  // base64 with or without its padding, and base64url: exact, since their letter case carries meaning.
-  const exact = [`${escape(Buffer.from(value).toString('base64').replace(/=+$/, ''))}=*`, escape(Buffer.from(value).toString('base64url'))].join('|');
-  return text.replace(new RegExp(anyCase, 'gi'), '[redacted]').replace(new RegExp(exact, 'g'), '[redacted]').slice(0, 300);
 }

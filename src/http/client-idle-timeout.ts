@@ -1,7 +1,5 @@
 import type { RequestHandler } from 'express';
-import { ApiError } from '../errors';
-import { sendError } from './error-handler';
-import { contextOf } from '../request-context';
+import { cutOffClient } from './cut-off-client';
 
 /**
  * Cuts off a client that stops sending in the middle of its body: it gets 408 and the connection is
@@ -17,18 +15,7 @@ export function clientIdleTimeout(timeoutMs: number): RequestHandler {
     // (or response, or server) has a 'timeout' listener, and the 408 must reach the client first.
     req.setTimeout(timeoutMs, () => {
       stopWatching();
-      const context = contextOf(res);
-      if (!res.headersSent) {
-        context.errorCode = 'CLIENT_TIMEOUT';
-        context.errorDetail = `no body bytes for ${timeoutMs} ms`;
-        res.setHeader('Connection', 'close');
-        sendError(res, new ApiError('CLIENT_TIMEOUT'));
-        // Destroy the request, not just its socket: once a response has finished, Node no longer
-        // tells an unread request that its socket closed, and the upload would hang on it forever.
-        res.once('finish', () => req.destroy());
-      } else {
-        req.destroy();
-      }
+      cutOffClient(req, res, 'CLIENT_TIMEOUT', `no body bytes for ${timeoutMs} ms`);
     });
     req.once('end', stopWatching);
     res.once('close', stopWatching);

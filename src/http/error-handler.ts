@@ -3,6 +3,7 @@ import { ApiError, ClientGoneError, isApiError } from '../errors';
 import { isUpstreamFailure, type UpstreamFailure } from '../heygen/upstream-failure';
 import { contextOf, type RequestContext } from '../request-context';
 import { drainAfterEarlyAnswer } from './early-answer';
+import { awaitsContinue } from './expect-continue';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly request_id: string };
@@ -12,6 +13,9 @@ export interface ErrorBody {
 export function sendError(res: Response, error: ApiError, extra: Record<string, unknown> = {}): void {
   const { requestId } = contextOf(res);
   for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  // A client still holding its body back for a 100 will not send it now: say the connection ends
+  // here (RFC 9110 §10.1.1), or the next request on it would be read as this one's body.
+  if (awaitsContinue(res.req, res)) res.setHeader('Connection', 'close');
   const body: ErrorBody = { error: { code: error.code, message: error.message, request_id: requestId } };
   res.status(error.status).json({ ...body, ...extra });
 }

@@ -9,15 +9,19 @@ const EXPOSED_RESPONSE_HEADERS = ['X-Request-Id', 'RateLimit', 'RateLimit-Policy
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 /**
- * Which browser origins may call the API. Listed origins (ALLOWED_ORIGINS) get CORS answers; with
- * no list, only same-origin pages may (and no CORS headers are sent at all). Requests without an
- * Origin header (servers, curl) always pass.
+ * Which browser origins may call the API: exactly those listed in ALLOWED_ORIGINS (scheme, host and
+ * port, compared as strings). With no list, no browser page may: a request carrying any Origin is
+ * refused. Comparing the Origin with the request's own Host header instead would let any site in
+ * through DNS rebinding (its page, served from evil.example resolved to this service, sends
+ * `Origin: http://evil.example` with `Host: evil.example`), and it ignores the scheme; the service
+ * cannot know its public origin unless told, so a page that should upload is listed, even a
+ * same-origin one (browsers send Origin on every POST). Requests without an Origin header (servers,
+ * curl) always pass.
  */
 export function isOriginAllowed(req: Request, allowedOrigins: readonly string[] | undefined): boolean {
   const origin = req.get('origin');
   if (origin === undefined) return true;
-  if (allowedOrigins !== undefined) return allowedOrigins.includes(origin);
-  return URL.canParse(origin) && new URL(origin).host === req.get('host');
+  return allowedOrigins !== undefined && allowedOrigins.includes(origin);
 }
 
 /**

@@ -1,5 +1,8 @@
 import type * as Jwt from 'jsonwebtoken';
 import type { Secret } from '../secret';
+import { DEFAULT_UPLOAD_TOKEN_TTL_SECONDS, MAX_UPLOAD_TOKEN_TTL_SECONDS, UPLOAD_TOKEN_CLOCK_SKEW_SECONDS } from '../upload/limits';
+
+export { DEFAULT_UPLOAD_TOKEN_TTL_SECONDS, MAX_UPLOAD_TOKEN_TTL_SECONDS } from '../upload/limits';
 
 /**
  * Upload tokens are standard JWTs (HS256) so that a customer's backend can mint them with any JWT
@@ -8,9 +11,6 @@ import type { Secret } from '../secret';
  */
 export const UPLOAD_TOKEN_AUDIENCE = 'heygen-upload-proxy';
 export const UPLOAD_TOKEN_ALGORITHM = 'HS256';
-/** Tokens live minutes, not hours: they authorise one page's uploads. */
-export const MAX_UPLOAD_TOKEN_TTL_SECONDS = 60 * 60;
-export const DEFAULT_UPLOAD_TOKEN_TTL_SECONDS = 5 * 60;
 
 let jwtModule: typeof Jwt | undefined;
 
@@ -39,17 +39,35 @@ export function mintUploadToken(secret: Secret, subject: string, ttlSeconds = DE
   });
 }
 
-/** The token's claims, or undefined when it is forged, expired, for another audience or too long-lived. */
-export function verifyUploadToken(secret: Secret, token: string): UploadTokenClaims | undefined {
+/**
+ * The token's claims, or undefined when it is forged, expired, for another audience, or lives longer
+ * than it may. jsonwebtoken checks the signature, `aud`, `exp` and `nbf`; its `maxAge` only bounds
+ * how long ago `iat` was, so a token with `iat` a year ahead, or one minted for ten years, would pass
+ * it. The lifetime is therefore checked here on the claims themselves: `iat` and `exp` both present,
+ * `exp − iat` at most an hour, `iat` not ahead of our clock by more than the allowed skew, and `sub`
+ * a non-empty string. `nowSeconds` is for tests at the edges.
+ */
+export function verifyUploadToken(secret: Secret, token: string, nowSeconds = Math.floor(Date.now() / 1000)): UploadTokenClaims | undefined {
+  let claims: string | Jwt.JwtPayload;
   try {
-    const claims = jwt().verify(token, secret.reveal(), {
+    claims = jwt().verify(token, secret.reveal(), {
       algorithms: [UPLOAD_TOKEN_ALGORITHM],
       audience: UPLOAD_TOKEN_AUDIENCE,
-      maxAge: MAX_UPLOAD_TOKEN_TTL_SECONDS,
+      clockTimestamp: nowSeconds,
     });
-    if (typeof claims === 'string' || !claims.sub || claims.exp === undefined) return undefined;
-    return { subject: claims.sub, expiresAt: new Date(claims.exp * 1000) };
   } catch {
     return undefined;
   }
+  if (typeof claims === 'string') return undefined;
+  const { sub, iat, exp } = claims as { sub?: unknown; iat?: unknown; exp?: unknown };
+  if (typeof sub !== 'string' || sub.length === 0) return undefined;
+  if (!isNumericDate(iat) || !isNumericDate(exp)) return undefined;
+  if (exp - iat > MAX_UPLOAD_TOKEN_TTL_SECONDS) return undefined;
+  if (iat > nowSeconds + UPLOAD_TOKEN_CLOCK_SKEW_SECONDS) return undefined;
+  return { subject: sub, expiresAt: new Date(exp * 1000) };
+}
+
+/** A NumericDate as RFC 7519 defines it: seconds since the epoch, a finite number. */
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }

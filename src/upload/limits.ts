@@ -53,6 +53,15 @@ export const MAX_PART_HEADER_BYTES = 16 * KIB;
 export const MULTIPART_OVERHEAD_ALLOWANCE =
   FORM_LIMITS.parts * (MAX_PART_HEADER_BYTES + 256) + FORM_LIMITS.fields * FORM_LIMITS.fieldSize;
 
+/**
+ * The most a form may carry outside its file part (preamble, text fields, part headers, boundaries,
+ * epilogue) before it is refused: whatever a legal form carries besides the file, plus slack, since
+ * bytes are counted a socket read at a time and a read may straddle the file part's edges. Without
+ * it a chunked body with no file part (a field value or preamble that never ends) was read to its end
+ * before its 400.
+ */
+export const OUTSIDE_FILE_BYTES_BUDGET = MULTIPART_OVERHEAD_ALLOWANCE + 256 * KIB;
+
 // ---- the edge ----------------------------------------------------------------------------------
 
 /** After an early answer, how much of the unread body is read and dropped, and for how long. */
@@ -61,6 +70,17 @@ export const EARLY_ANSWER_DRAIN_MS = 5_000;
 
 /** Seconds a client refused by a full gate should wait: uploads finish in seconds, not minutes. */
 export const BUSY_RETRY_AFTER_SECONDS = 5;
+
+/** Seconds a client at its cap of uploads in progress should wait: one of its own uploads must finish first. */
+export const CLIENT_UPLOADS_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A slot held in Redis for an upload in progress (MAX_UPLOADS_PER_CLIENT) expires this long after it
+ * was last refreshed, so a replica that dies mid-upload gives its slots back within a minute; the
+ * request holding one refreshes it while it runs, so a long upload keeps it.
+ */
+export const UPLOAD_LEASE_TTL_MS = 60_000;
+export const UPLOAD_LEASE_REFRESH_MS = 20_000;
 
 /** A rate-limit store (Redis) call slower than this counts as a failure: the upload should not wait on it. */
 export const RATE_LIMIT_STORE_TIMEOUT_MS = 500;
@@ -80,6 +100,29 @@ export const IDEMPOTENCY_STORE_TIMEOUT_MS = 2_000;
 
 /** Enough for a busy single replica's day of keyed uploads; an asset record is a few hundred bytes. */
 export const IDEMPOTENCY_MEMORY_MAX_ENTRIES = 50_000;
+
+/**
+ * Upload tokens authorise one page's uploads: they live minutes (the default a minted token gets),
+ * never more than an hour from `iat` to `exp`.
+ */
+export const MAX_UPLOAD_TOKEN_TTL_SECONDS = 60 * 60;
+export const DEFAULT_UPLOAD_TOKEN_TTL_SECONDS = 5 * 60;
+
+/**
+ * How far ahead of this replica's clock a token's `iat` may be: the minting backend's clock may run a
+ * little fast (NTP keeps hosts within milliseconds; 30 s absorbs a badly kept one), but no further,
+ * or a token could be minted today to start its hour next year.
+ */
+export const UPLOAD_TOKEN_CLOCK_SKEW_SECONDS = 30;
+
+/**
+ * Node enforces HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS only when it sweeps its connections, every
+ * 30 s by default, so a 15 s header timeout fired at about 30 s. Sweeping this many times per the
+ * shorter timeout makes each fire within a tenth of its value late; the sweep walks a list kept in
+ * C++, so even every second or so it costs next to nothing. Never more often than the floor.
+ */
+export const TIMEOUT_SWEEPS_PER_PERIOD = 10;
+export const MIN_TIMEOUT_SWEEP_MS = 10;
 
 /** Above common load balancer idle timeouts (ingress-nginx keeps upstream connections for 60 s). */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;

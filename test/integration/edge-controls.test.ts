@@ -112,14 +112,30 @@ describe('origins with ALLOWED_ORIGINS unset', () => {
   });
   afterAll(() => harness.close());
 
-  it('sends no CORS headers, refuses foreign origins and accepts same-origin pages', async () => {
+  it('sends no CORS headers and refuses every browser Origin, forwarding nothing', async () => {
     const foreign = await withPng(upload(harness).set('Origin', APP_ORIGIN));
     expect(foreign.status).toBe(403);
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
 
-    const sameOrigin = await withPng(upload(harness).set('Origin', harness.url));
-    expect(sameOrigin.status).toBe(201);
-    expect(sameOrigin.headers['access-control-allow-origin']).toBeUndefined();
+    // The service cannot know its own public origin unless told: a page on "its" host is refused too.
+    const sameHost = await withPng(upload(harness).set('Origin', harness.url));
+    expect(sameHost.status).toBe(403);
+    expect(errorCode(sameHost)).toBe('ORIGIN_NOT_ALLOWED');
+    expect(harness.standIn.received).toEqual([]);
+  });
+
+  it('refuses a DNS-rebinding page whose Origin matches the Host it sends', async () => {
+    // evil.example resolved to this service: the browser sends Host and Origin both naming evil.example.
+    const rebound = await withPng(upload(harness).set('Host', 'evil.example:3000').set('Origin', 'http://evil.example:3000'));
+    expect(rebound.status).toBe(403);
+    expect(errorCode(rebound)).toBe('ORIGIN_NOT_ALLOWED');
+    const otherScheme = await withPng(upload(harness).set('Host', 'evil.example').set('Origin', 'https://evil.example'));
+    expect(otherScheme.status).toBe(403);
+    expect(harness.standIn.received).toEqual([]);
+  });
+
+  it('still serves requests without Origin (servers, curl)', async () => {
+    expect((await withPng(upload(harness))).status).toBe(201);
   });
 });
 

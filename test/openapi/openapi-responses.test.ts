@@ -5,7 +5,7 @@ import { fixture, paddedFile } from '../support/fixtures';
 import { multipartBody } from '../support/multipart';
 import { expectMatchesOpenApi, type ObservedResponse } from '../support/openapi';
 import { type Harness, startHarness, startV3Harness, type V3Harness } from '../support/proxy-harness';
-import { post, startPartialUpload } from '../support/raw-http';
+import { post, rawExchange, startPartialUpload } from '../support/raw-http';
 import { nextEvent } from '../support/wait';
 
 /**
@@ -113,6 +113,11 @@ describe('with an allowed origin and small image limit', () => {
     });
     const answer = await response;
     check('POST', '/v1/asset', { status: answer.status, headers: answer.headers, body: answer.json }, 408, 'CLIENT_TIMEOUT');
+  });
+
+  it('431 for headers over Node\'s limit, answered by the server itself', async () => {
+    const answer = await rawExchange(harness.url, `POST /v1/asset HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(64 * KIB)}\r\n\r\n`);
+    check('POST', '/v1/asset', { status: answer.status, headers: answer.headers, body: JSON.parse(answer.body) as unknown }, 431, 'HEADERS_TOO_LARGE');
   });
 
   it('413 for a file over its type limit, 415 for a wrong type and for a mismatch', async () => {

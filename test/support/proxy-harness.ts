@@ -73,6 +73,8 @@ async function startProxy<StandIn extends { close(): Promise<void> }>(
     TMPDIR: spoolDir,
     LOG_LEVEL: 'debug',
     RATE_LIMIT_MAX: '100000',
+    // Every test client is 127.0.0.1: suites that open many uploads at once are not testing this cap.
+    MAX_UPLOADS_PER_CLIENT: '100000',
     SHUTDOWN_GRACE_MS: '0',
     ...env,
   });

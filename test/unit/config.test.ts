@@ -29,6 +29,9 @@ describe('loadConfig', () => {
       allowedOrigins: undefined,
       trustProxy: false,
       redisUrl: undefined,
+      clientMinBytesPerSecond: 1024,
+      clientMinRateWindowMs: 30_000,
+      maxUploadsPerClient: 4,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

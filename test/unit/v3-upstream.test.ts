@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen } from '../../src/listen';
-import { retryAfterSeconds, scrubSecret } from '../../src/heygen/heygen-http';
+import { retryAfterSeconds } from '../../src/heygen/heygen-http';
+import { scrubSecret } from '../../src/heygen/scrub-secret';
 import { UpstreamFailure } from '../../src/heygen/upstream-failure';
 import { createV3Upstream } from '../../src/heygen/v3/v3-upstream';
 import { Secret } from '../../src/secret';

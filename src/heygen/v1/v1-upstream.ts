@@ -1,7 +1,8 @@
 import type { Secret } from '../../secret';
 import type { UpstreamAsset } from '../asset-record';
-import { type ExchangeResponse, HeygenHttp, retryAfterSeconds, scrubSecret } from '../heygen-http';
+import { type ExchangeResponse, HeygenHttp, MAX_LOGGED_CHARS, retryAfterSeconds } from '../heygen-http';
 import type { Upstream, UpstreamAttempt, UpstreamUpload } from '../upstream';
+import { scrubSecret } from '../scrub-secret';
 import { UpstreamFailure } from '../upstream-failure';
 import {
   HEYGEN_SUCCESS_CODE,
@@ -57,7 +58,7 @@ export function createV1Upstream(options: V1UpstreamOptions): Upstream {
     send: (upload) =>
       send(upload).catch((error: unknown) => {
         const failure = error instanceof UpstreamFailure ? error : new UpstreamFailure(`HeyGen exchange failed: ${String(error)}`);
-        return Promise.reject(failure.withMessage(scrubSecret(failure.message, options.apiKey)));
+        return Promise.reject(failure.withMessage(scrubSecret(failure.message, options.apiKey).slice(0, MAX_LOGGED_CHARS)));
       }),
     close: () => http.close(),
   };

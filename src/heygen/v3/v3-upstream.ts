@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Secret } from '../../secret';
 import type { UpstreamAsset } from '../asset-record';
-import { type ExchangeResponse, HeygenHttp, retryAfterSeconds, scrubSecret } from '../heygen-http';
+import { type ExchangeResponse, HeygenHttp, MAX_LOGGED_CHARS, retryAfterSeconds } from '../heygen-http';
 import { withRetries } from '../retries';
+import { scrubSecret } from '../scrub-secret';
 import type { Upstream, UpstreamAttempt, UpstreamUpload } from '../upstream';
 import { UpstreamFailure } from '../upstream-failure';
 import { v3AssetSchema, v3DirectUploadSchema, v3ErrorSchema } from './v3-response';
@@ -125,7 +126,7 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
       const sent = upload.size !== undefined && upload.size > V3_MULTIPART_MAX_BYTES ? directUpload(upload, upload.size) : multipart(upload);
       return sent.catch((error: unknown) => {
         const failure = error instanceof UpstreamFailure ? error : new UpstreamFailure(`HeyGen exchange failed: ${String(error)}`);
-        return Promise.reject(failure.withMessage(scrubSecret(failure.message, options.apiKey)));
+        return Promise.reject(failure.withMessage(scrubSecret(failure.message, options.apiKey).slice(0, MAX_LOGGED_CHARS)));
       });
     },
     close: () => http.close(),

@@ -3,8 +3,9 @@ import type { Writable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { ApiError, ClientGoneError, isApiError } from '../../errors';
-import { FILE_CHUNK_BYTES, FORM_LIMITS, largestFileBytes } from '../../upload/limits';
+import { FILE_CHUNK_BYTES, FORM_LIMITS, largestFileBytes, OUTSIDE_FILE_BYTES_BUDGET } from '../../upload/limits';
 import type { UploadCore, UploadIntent } from '../../upload/prepare-upload';
+import { limitBytesOutsideFile } from './outside-file-budget';
 import { PreparingStorage } from './storage-engine';
 
 type Busboy = Writable;
@@ -39,6 +40,7 @@ export function createMultipartParser(core: UploadCore): UploadParser {
       busboy.once('fieldsLimit', () => refuseEarly(req, new MulterError('LIMIT_FIELD_COUNT')));
       busboy.once('error', (error: unknown) => refuseEarly(req, error));
       req.pipe(busboy);
+      limitBytesOutsideFile(req, busboy, OUTSIDE_FILE_BYTES_BUDGET);
     },
   };
   const middleware: RequestHandler = multer(options).single('file');
