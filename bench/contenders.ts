@@ -2,12 +2,27 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, type ServerProcess, startServer } from './processes';
 
-export const CONTENDER_IDS = ['direct', 'stream-relay', 'spool-relay', 'tutorial', 'project-buffered', 'project-streaming'] as const;
+export const CONTENDER_IDS = [
+  'direct',
+  'stream-relay',
+  'spool-relay',
+  'direct-upload-relay',
+  'tutorial',
+  'project-buffered',
+  'project-streaming',
+  'project-v3-buffered',
+  'project-v3-streaming',
+] as const;
 export type ContenderId = (typeof CONTENDER_IDS)[number];
+
+/** Which HeyGen API a scenario's upstream speaks: the sink answers both (bench/servers/sink.ts). */
+export type Api = 'v1' | 'v3';
 
 export interface Contender {
   readonly id: ContenderId;
   readonly label: string;
+  /** The label when the scenario speaks v3, where the contender does something else than under v1. */
+  readonly v3Label?: string;
   /** The direct contender sends the raw file to the sink; everyone else gets a browser's multipart form. */
   readonly multipart: boolean;
   /** Why the contender cannot run, e.g. the project is not built yet; it is then skipped, not failed. */
@@ -58,40 +73,70 @@ export function contenders(projectUnavailable: string | undefined): readonly Con
     { id: 'direct', label: 'direct (raw file to the sink)', multipart: false },
     { id: 'stream-relay', label: 'minimal streaming relay (busboy → http.request)', multipart: true },
     { id: 'spool-relay', label: 'minimal spooling relay (busboy → temp file → Content-Length)', multipart: true },
-    { id: 'tutorial', label: 'tutorial proxy (multer memoryStorage + axios defaults)', multipart: true },
-    { id: 'project-buffered', label: 'project, UPSTREAM_MODE=buffered', multipart: true, unavailable: projectUnavailable },
-    { id: 'project-streaming', label: 'project, UPSTREAM_MODE=streaming', multipart: true, unavailable: projectUnavailable },
+    {
+      id: 'direct-upload-relay',
+      label: 'minimal direct-upload relay (busboy → temp file + SHA-256 → create, PUT, complete)',
+      multipart: true,
+    },
+    {
+      id: 'tutorial',
+      label: 'tutorial proxy (multer memoryStorage + axios defaults)',
+      v3Label: 'tutorial proxy (multer memoryStorage + axios FormData to /v3/assets)',
+      multipart: true,
+    },
+    { id: 'project-buffered', label: 'project, HEYGEN_API=v1, UPSTREAM_MODE=buffered', multipart: true, unavailable: projectUnavailable },
+    { id: 'project-streaming', label: 'project, HEYGEN_API=v1, UPSTREAM_MODE=streaming', multipart: true, unavailable: projectUnavailable },
+    { id: 'project-v3-buffered', label: 'project, HEYGEN_API=v3, UPSTREAM_MODE=buffered', multipart: true, unavailable: projectUnavailable },
+    { id: 'project-v3-streaming', label: 'project, HEYGEN_API=v3, UPSTREAM_MODE=streaming', multipart: true, unavailable: projectUnavailable },
   ];
+}
+
+export function labelFor(contender: Contender, api: Api): string {
+  return api === 'v3' ? (contender.v3Label ?? contender.label) : contender.label;
 }
 
 const RELAY_SCRIPTS: Partial<Record<ContenderId, string>> = {
   'stream-relay': 'stream-relay.js',
   'spool-relay': 'spool-relay.js',
+  'direct-upload-relay': 'direct-upload-relay.js',
   tutorial: 'tutorial-proxy.js',
 };
 
-export async function startSink(layout: Layout): Promise<ServerProcess> {
+const PROJECTS: Partial<Record<ContenderId, { api: Api; mode: 'buffered' | 'streaming' }>> = {
+  'project-buffered': { api: 'v1', mode: 'buffered' },
+  'project-streaming': { api: 'v1', mode: 'streaming' },
+  'project-v3-buffered': { api: 'v3', mode: 'buffered' },
+  'project-v3-streaming': { api: 'v3', mode: 'streaming' },
+};
+
+/** `verify`: the sink also hashes direct-upload PUTs and checks them against the announced SHA-256 (smoke). */
+export async function startSink(layout: Layout, verify = false): Promise<ServerProcess> {
   const port = await freePort();
   return startServer({
     name: 'sink',
     command: process.execPath,
     args: [path.join(layout.buildDir, 'servers', 'sink.js')],
-    env: { PORT: String(port) },
+    env: { PORT: String(port), SINK_VERIFY: verify ? '1' : '0' },
     port,
     logFile: path.join(layout.logDir, 'sink.log'),
   });
 }
 
-/** Starts a fresh server process for `contender`; the direct contender has none (undefined). */
+/**
+ * Starts a fresh server process for `contender`, talking to the sink in the scenario's API; the
+ * direct contender has none (undefined).
+ */
 export async function startContender(
   contender: Contender,
   layout: Layout,
   sinkPort: number,
   scenario: string,
+  api: Api,
 ): Promise<ServerProcess | undefined> {
   if (contender.id === 'direct') return undefined;
   const port = await freePort();
-  const upstream = `http://127.0.0.1:${sinkPort}/v1/asset`;
+  const base = `http://127.0.0.1:${sinkPort}`;
+  const upstream = api === 'v3' ? `${base}/v3/assets` : `${base}/v1/asset`;
   const logFile = path.join(layout.logDir, `${scenario}-${contender.id}.log`);
   const script = RELAY_SCRIPTS[contender.id];
   if (script !== undefined) {
@@ -99,17 +144,20 @@ export async function startContender(
       name: contender.id,
       command: layout.serverNode,
       args: [...nodeArgs(layout, scenario, contender.id), path.join(layout.buildDir, 'servers', script)],
-      env: { PORT: String(port), UPSTREAM_URL: upstream },
+      env: { PORT: String(port), UPSTREAM_URL: upstream, UPSTREAM_BASE: base, UPSTREAM_API: api },
       port,
       logFile,
     });
   }
-  const mode = contender.id === 'project-streaming' ? 'streaming' : 'buffered';
+  const project = PROJECTS[contender.id];
+  if (project === undefined) throw new Error(`no way to start contender ${contender.id}`);
+  if (project.api !== api) throw new Error(`${contender.id} speaks ${project.api}, the scenario ${scenario} ${api}`);
+  const upstreamEnv: Record<string, string> = api === 'v3' ? { HEYGEN_API: 'v3', HEYGEN_API_BASE_URL: base } : { HEYGEN_API: 'v1', HEYGEN_UPLOAD_URL: upstream };
   return startServer({
     name: contender.id,
     command: layout.serverNode,
     args: [...nodeArgs(layout, scenario, contender.id), ...startCommand(layout.project)],
-    env: { ...PROJECT_ENV, PORT: String(port), HEYGEN_API: 'v1', HEYGEN_UPLOAD_URL: upstream, UPSTREAM_MODE: mode },
+    env: { ...PROJECT_ENV, PORT: String(port), ...upstreamEnv, UPSTREAM_MODE: project.mode },
     port,
     logFile,
   });

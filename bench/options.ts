@@ -29,10 +29,14 @@ const FULL: Sizes = {
   large: 1024 * MIB,
   smallSeconds: 6,
   smallConnections: 32,
+  smallWarmRequests: 640,
   warm: 1 * MIB,
+  v3Direct: 150 * MIB,
+  v3DirectWarm: 32 * MIB,
+  settleMs: 1000,
 };
 
-/** Same shapes, tiny sizes: exercises every path of the harness in CI in well under a minute. */
+/** Same shapes, tiny sizes: exercises every path of the harness in CI in under two minutes. */
 const SMOKE: Sizes = {
   single: 4 * MIB,
   concurrentCount: 16,
@@ -40,15 +44,23 @@ const SMOKE: Sizes = {
   large: 8 * MIB,
   smallSeconds: 1,
   smallConnections: 32,
+  // Enough to see every contender answer under load; the full run's 640 only steady the JIT.
+  smallWarmRequests: 96,
   warm: 256 * 1024,
+  // The smallest file the project sends by direct upload is 32,000,001 bytes: 32 MiB is the tiny size here.
+  v3Direct: 32 * MIB,
+  v3DirectWarm: 32 * MIB,
+  settleMs: 300,
 };
 
 export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--contenders LIST] [--out FILE] [--no-build] [--profile] [--node BIN]
-  --smoke      tiny sizes, one repetition; table to bench/results/smoke.md (never BENCHMARKS.md)
+  --smoke      tiny sizes, one repetition; table to bench/results/smoke.md (never BENCHMARKS.md); the sink
+               also checks every direct upload's bytes against its SHA-256
   --node BIN   run the servers under test (relays, tutorial, project) on this node binary, e.g. the
                image's runtime: --node "$(npx -p node@24 which node)"; the client and the sink stay on this node
   --reps N     repetitions per scenario and contender (default 5, smoke 1)
   --only LIST  comma-separated scenarios to run; a partial run writes to bench/results/, not BENCHMARKS.md
+               (v3-small and v3-direct run the project under HEYGEN_API=v3; the others under v1)
   --contenders LIST  comma-separated contenders (${CONTENDER_IDS.join(',')}); a partial run
   --out FILE   write the table here instead
   --no-build   do not run the project's build first (use the dist/ that is there)

@@ -22,6 +22,16 @@ export function peakRss(pid: number): number | undefined {
   }
 }
 
+/** Resident set size now (VmRSS), in bytes, or undefined if unreadable. */
+export function currentRss(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] === undefined ? undefined : Number(match[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 export function resetPeakRss(pid: number): void {
   try {
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CONTENDER_IDS, type Contender, type Layout, contenders, projectUnavailable, startContender, startSink } from './contenders';
-import { makePng, makeSizedVideo } from './fixtures';
+import { CONTENDER_IDS, type Contender, type Layout, contenders, labelFor, projectUnavailable, startContender, startSink } from './contenders';
+import { type Fixture, makePng, makeSizedVideo } from './fixtures';
 import { summariseProfile } from './profile-summary';
-import { canMeasureMemory, cpuSeconds, peakRss, resetPeakRss } from './proc-stats';
+import { canMeasureMemory, cpuSeconds, currentRss, peakRss, resetPeakRss } from './proc-stats';
 import { type Options, parseOptions } from './options';
 import { installExitHandlers, onExit, type ServerProcess, stopServer } from './processes';
 import { type ContenderResult, renderReport, type ScenarioResult } from './report';
@@ -32,44 +32,76 @@ function makeFixtures(options: Options, dir: string): Fixtures {
   const sampleMp4 = path.join(ROOT, 'test', 'fixtures', 'sample.mp4');
   const { sizes } = options;
   progress(`writing upload files to ${dir}`);
+  // One file per size: the smoke run's v3 direct upload and its warm-up are the same 32 MiB.
+  const made = new Map<number, Fixture>();
+  const video = (size: number): Fixture => {
+    const fixture = made.get(size) ?? makeSizedVideo(dir, sampleMp4, size);
+    made.set(size, fixture);
+    return fixture;
+  };
   return {
-    single: makeSizedVideo(dir, sampleMp4, sizes.single),
-    concurrent: makeSizedVideo(dir, sampleMp4, sizes.concurrentSize),
-    large: makeSizedVideo(dir, sampleMp4, sizes.large),
-    warm: makeSizedVideo(dir, sampleMp4, sizes.warm),
+    single: video(sizes.single),
+    concurrent: video(sizes.concurrentSize),
+    large: video(sizes.large),
+    warm: video(sizes.warm),
     png: makePng(dir),
+    v3Direct: video(sizes.v3Direct),
+    v3DirectWarm: video(sizes.v3DirectWarm),
   };
 }
 
 async function runScenario(
   scenario: Scenario,
-  lineup: readonly Contender[],
+  everyone: readonly Contender[],
   layout: Layout,
   sinkPort: number,
-  reps: number,
+  options: Options,
 ): Promise<ScenarioResult> {
   progress(`scenario ${scenario.id}: ${scenario.title}`);
+  const { reps } = options;
+  const lineup = everyone.filter((contender) => scenario.lineup.includes(contender.id));
   const results: ContenderResult[] = lineup.map((contender) => ({
     id: contender.id,
-    label: contender.label,
+    label: labelFor(contender, scenario.api),
     skipped: contender.unavailable,
     samples: [],
   }));
   // Fresh processes per scenario: the previous scenario's heap and temp files cannot colour this one.
   const servers = new Map<string, ServerProcess | undefined>();
   const live: { contender: Contender; result: ContenderResult; server: ServerProcess | undefined }[] = [];
+  const fail = (index: number, error: unknown): void => {
+    const result = results[index];
+    if (result !== undefined) results[index] = { ...result, error: (error as Error).message };
+    progress(`  ${lineup[index]?.id ?? '?'}: ${(error as Error).message}`);
+  };
   try {
+    const started: number[] = [];
     for (const [index, contender] of lineup.entries()) {
-      const result = results[index];
-      if (result === undefined || contender.unavailable !== undefined) continue;
+      if (contender.unavailable !== undefined) continue;
       try {
-        const server = await startContender(contender, layout, sinkPort, scenario.id);
-        servers.set(contender.id, server);
+        servers.set(contender.id, await startContender(contender, layout, sinkPort, scenario.id, scenario.api));
+        started.push(index);
+      } catch (error) {
+        fail(index, error);
+      }
+    }
+    // Idle RSS: every fresh server, listening and untouched, after the same short settle.
+    await new Promise((resolve) => setTimeout(resolve, options.sizes.settleMs));
+    for (const index of started) {
+      const server = servers.get(lineup[index]?.id ?? '');
+      const result = results[index];
+      if (server !== undefined && result !== undefined) results[index] = { ...result, idleRss: currentRss(server.pid) };
+    }
+    for (const index of started) {
+      const contender = lineup[index];
+      const result = results[index];
+      if (contender === undefined || result === undefined) continue;
+      const server = servers.get(contender.id);
+      try {
         await scenario.warm({ port: server?.port ?? sinkPort, multipart: contender.multipart });
         live.push({ contender, result, server });
       } catch (error) {
-        results[index] = { ...result, error: (error as Error).message };
-        progress(`  ${contender.id}: ${(error as Error).message}`);
+        fail(index, error);
       }
     }
     for (let rep = 1; rep <= reps; rep += 1) {
@@ -164,12 +196,12 @@ async function main(): Promise<number> {
   fs.mkdirSync(layout.logDir);
   const fixtures = makeFixtures(options, work);
   const lineup = contenders(unavailable).filter((contender) => options.contenders.includes(contender.id));
-  const sink = await startSink(layout);
+  const sink = await startSink(layout, options.smoke);
 
   const results: ScenarioResult[] = [];
   try {
     for (const scenario of scenarios(options.sizes, fixtures)) {
-      if (options.only.includes(scenario.id)) results.push(await runScenario(scenario, lineup, layout, sink.port, options.reps));
+      if (options.only.includes(scenario.id)) results.push(await runScenario(scenario, lineup, layout, sink.port, options));
     }
   } finally {
     await stopServer(sink);

@@ -1,10 +1,16 @@
 import autocannon from 'autocannon';
 import fs from 'node:fs';
 import { multipartBody, upload, type UploadResult } from './client';
+import type { Api, ContenderId } from './contenders';
 import type { Fixture } from './fixtures';
 
-export type ScenarioId = 'single' | 'concurrent' | 'large' | 'small';
-export const SCENARIO_IDS: readonly ScenarioId[] = ['single', 'concurrent', 'large', 'small'];
+export type ScenarioId = 'single' | 'concurrent' | 'large' | 'small' | 'v3-small' | 'v3-direct';
+export const SCENARIO_IDS: readonly ScenarioId[] = ['single', 'concurrent', 'large', 'small', 'v3-small', 'v3-direct'];
+
+/** Who runs where: the v1 scenarios as before; the v3 ones against the contenders that speak v3. */
+const V1_LINEUP: readonly ContenderId[] = ['direct', 'stream-relay', 'spool-relay', 'tutorial', 'project-buffered', 'project-streaming'];
+const V3_SMALL_LINEUP: readonly ContenderId[] = ['direct', 'tutorial', 'project-v3-buffered', 'project-v3-streaming'];
+const V3_DIRECT_LINEUP: readonly ContenderId[] = ['direct', 'direct-upload-relay', 'project-v3-buffered', 'project-v3-streaming'];
 
 /** One repetition of one scenario against one contender. */
 export interface Sample {
@@ -39,7 +45,15 @@ export interface Sizes {
   readonly large: number;
   readonly smallSeconds: number;
   readonly smallConnections: number;
+  /** Requests each server gets before a small-file scenario is timed. */
+  readonly smallWarmRequests: number;
   readonly warm: number;
+  /** One upload by HeyGen v3's direct upload: the project takes that path above 32,000,000 bytes. */
+  readonly v3Direct: number;
+  /** The v3-direct warm-up file: just over the multipart cap, so the warm-up takes the direct path too. */
+  readonly v3DirectWarm: number;
+  /** How long fresh servers sit before their idle RSS is read. */
+  readonly settleMs: number;
 }
 
 export interface Fixtures {
@@ -48,11 +62,17 @@ export interface Fixtures {
   readonly large: Fixture;
   readonly warm: Fixture;
   readonly png: Fixture;
+  readonly v3Direct: Fixture;
+  readonly v3DirectWarm: Fixture;
 }
 
 export interface Scenario {
   readonly id: ScenarioId;
   readonly title: string;
+  /** The API the contenders speak to the sink. */
+  readonly api: Api;
+  /** The contenders that run in it (narrowed further by --contenders). */
+  readonly lineup: readonly ContenderId[];
   /** Brings a fresh server to steady state (JIT, pools, first temp file) before anything is timed. */
   warm(target: Target): Promise<void>;
   measure(target: Target): Promise<Measured>;
@@ -86,9 +106,9 @@ async function uploads(target: Target, fixture: Fixture, count: number): Promise
   return { ok, failed: count - ok, ms, firstFailure };
 }
 
-async function warmUploads(target: Target, fixture: Fixture): Promise<void> {
+async function warmUploads(target: Target, fixture: Fixture, count = 3): Promise<void> {
   // Sequential and few: enough for the JIT to see the hot path, too little to matter for memory.
-  for (let i = 0; i < 3; i += 1) {
+  for (let i = 0; i < count; i += 1) {
     const result = await uploads(target, fixture, 1);
     if (result.failed > 0) throw new Error(`warm-up upload failed: ${result.firstFailure ?? '?'}`);
   }
@@ -114,42 +134,63 @@ export function scenarios(sizes: Sizes, fixtures: Fixtures): readonly Scenario[]
   return [
     {
       id: 'single',
+      api: 'v1',
+      lineup: V1_LINEUP,
       title: `one ${describeSize(sizes.single)} upload`,
       warm: (target) => warmUploads(target, fixtures.warm),
       measure: (target) => uploads(target, fixtures.single, 1),
     },
     {
       id: 'concurrent',
+      api: 'v1',
+      lineup: V1_LINEUP,
       title: `${sizes.concurrentCount} concurrent ${describeSize(sizes.concurrentSize)} uploads`,
       warm: (target) => warmUploads(target, fixtures.warm),
       measure: (target) => uploads(target, fixtures.concurrent, sizes.concurrentCount),
     },
     {
       id: 'large',
+      api: 'v1',
+      lineup: V1_LINEUP,
       title: `one ${describeSize(sizes.large)} upload`,
       warm: (target) => warmUploads(target, fixtures.warm),
       measure: (target) => uploads(target, fixtures.large, 1),
     },
+    { id: 'small', api: 'v1', lineup: V1_LINEUP, ...smallFiles(sizes, fixtures, '') },
+    { id: 'v3-small', api: 'v3', lineup: V3_SMALL_LINEUP, ...smallFiles(sizes, fixtures, 'HeyGen v3 multipart (POST /v3/assets), ') },
     {
-      id: 'small',
-      title: `small files: ${describeSize(fixtures.png.size)} PNG, ${sizes.smallConnections} connections, ${sizes.smallSeconds} s`,
-      warm: async (target) => {
-        await hammer(target, fixtures.png, { connections: sizes.smallConnections, amount: 20 * sizes.smallConnections });
-      },
-      measure: async (target) => {
-        const result = await hammer(target, fixtures.png, { connections: sizes.smallConnections, seconds: sizes.smallSeconds });
-        // autocannon's `errors` already include its timeouts.
-        const failed = result.errors + result.non2xx;
-        return {
-          ok: result['2xx'],
-          failed,
-          ms: result.duration * 1000,
-          rps: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          firstFailure: failed > 0 ? `${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx` : undefined,
-        };
-      },
+      id: 'v3-direct',
+      api: 'v3',
+      lineup: V3_DIRECT_LINEUP,
+      title: `HeyGen v3 direct upload: one ${describeSize(sizes.v3Direct)} upload`,
+      // One upload just over the cap runs the whole direct path (spool, hash, create, PUT, complete)
+      // through hundreds of chunks; three would only add minutes to the smoke run.
+      warm: (target) => warmUploads(target, fixtures.v3DirectWarm, 1),
+      measure: (target) => uploads(target, fixtures.v3Direct, 1),
     },
   ];
+}
+
+/** The small-file scenario's title and steps; v1's `small` and `v3-small` differ only in the upstream's API. */
+function smallFiles(sizes: Sizes, fixtures: Fixtures, prefix: string): Pick<Scenario, 'title' | 'warm' | 'measure'> {
+  return {
+    title: `small files: ${prefix}${describeSize(fixtures.png.size)} PNG, ${sizes.smallConnections} connections, ${sizes.smallSeconds} s`,
+    warm: async (target) => {
+      await hammer(target, fixtures.png, { connections: sizes.smallConnections, amount: sizes.smallWarmRequests });
+    },
+    measure: async (target) => {
+      const result = await hammer(target, fixtures.png, { connections: sizes.smallConnections, seconds: sizes.smallSeconds });
+      // autocannon's `errors` already include its timeouts.
+      const failed = result.errors + result.non2xx;
+      return {
+        ok: result['2xx'],
+        failed,
+        ms: result.duration * 1000,
+        rps: result.requests.average,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        firstFailure: failed > 0 ? `${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx` : undefined,
+      };
+    },
+  };
 }

@@ -21,3 +21,14 @@ export function heygenSuccessBody(id: string, contentType: string): string {
     message: null,
   });
 }
+
+/**
+ * The asset HeyGen v3 answers for `POST /v3/assets` and `POST /v3/assets/{id}/complete` (the
+ * project keeps asset_id and url, and checks that the url is https).
+ */
+export function heygenV3AssetBody(id: string, mimeType: string, sizeBytes: number): string {
+  const kind = mimeType.startsWith('image/') ? 'image' : mimeType.startsWith('audio/') ? 'audio' : 'video';
+  return JSON.stringify({
+    data: { asset_id: id, url: `https://resource2.heygen.ai/${kind}/${id}/original`, mime_type: mimeType, size_bytes: sizeBytes, status: 'processing' },
+  });
+}
