@@ -35,7 +35,7 @@ describe('an upstream that echoes the API key in some encoding', () => {
 
       const [line] = harness.logs.entries().filter((entry) => entry.reqId === requestId);
       // The log still says what HeyGen said, with the key replaced.
-      expect(line?.detail).toMatch(/^HeyGen answered 401: Unauthorized: key \[redacted\] is not valid$/);
+      expect(line?.detail).toMatch(/^HeyGen refused the server's credentials \(key_invalid\): HeyGen answered 401 code 400112: Unauthorized: key \[redacted\] is not valid$/);
       const everything = `${harness.logs.text}\n${response.text}`;
       for (const encoding of KEY_ENCODINGS) expect(everything).not.toContain(encoding);
       expect(everything.toLowerCase()).not.toContain(TEST_API_KEY.toLowerCase());

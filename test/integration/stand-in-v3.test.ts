@@ -313,7 +313,7 @@ describe('the v3 stand-in', () => {
         ['a missing upload header', (u) => put(u, MP3.bytes, { 'Content-Type': 'audio/mpeg', 'x-amz-checksum-sha256': u.upload_headers['x-amz-checksum-sha256'] }), 403, 'SignatureDoesNotMatch'],
         ['a changed upload header', (u) => put(u, MP3.bytes, { ...u.upload_headers, 'x-amz-meta-asset-id': 'other' }), 403, 'SignatureDoesNotMatch'],
         ['another Content-Type', (u) => put(u, MP3.bytes, { ...u.upload_headers, 'Content-Type': 'video/mp4' }), 403, 'SignatureDoesNotMatch'],
-        ['a forged signature', (u) => put({ ...u, upload_url: u.upload_url.replace(/X-Signature=./, 'X-Signature=0') }, MP3.bytes), 403, 'SignatureDoesNotMatch'],
+        ['a forged signature', (u) => put({ ...u, upload_url: u.upload_url.replace(/X-Signature=(.)/, (_all, first: string) => `X-Signature=${first === '0' ? '1' : '0'}`) }, MP3.bytes), 403, 'SignatureDoesNotMatch'],
         ['a later expiry', (u) => put({ ...u, upload_url: u.upload_url.replace(/X-Expires=\d+/, 'X-Expires=9999999999') }, MP3.bytes), 403, 'SignatureDoesNotMatch'],
         ['a POST', (u) => send(u.upload_url, 'POST', u.upload_headers, MP3.bytes), 405, 'MethodNotAllowed'],
       ];
