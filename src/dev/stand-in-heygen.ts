@@ -41,7 +41,13 @@ export type StandInFault =
   | 'unauthorized-upper-case'
   | 'unauthorized-percent-encoded'
   /** A success whose record a browser must never be handed: a javascript: URL and an id with markup. */
-  | 'unsafe-record';
+  | 'unsafe-record'
+  /** 429 with Retry-After: 7, as HeyGen's rate limit answers. */
+  | 'rate-limited'
+  /** 402: the account is out of credit. */
+  | 'insufficient-credit'
+  /** 400 code 40010 "video format not supported": HeyGen refuses the file itself. */
+  | 'rejected-file';
 
 /** How each echoing fault writes the key it was sent. */
 const KEY_ECHOES: Readonly<Record<string, (key: string) => string>> = {
@@ -201,6 +207,13 @@ export async function startStandInHeygen(options: StandInOptions): Promise<Stand
         });
         return 200;
       }
+      case 'rate-limited':
+        res.setHeader('Retry-After', '7');
+        return sendJson(res, 429, { code: 429, data: null, msg: null, message: 'Too many requests' });
+      case 'insufficient-credit':
+        return sendJson(res, 402, { code: 402, data: null, msg: null, message: 'Insufficient credit' });
+      case 'rejected-file':
+        return sendJson(res, 400, { code: 40010, data: null, msg: null, message: 'Video format not supported' });
       case 'unsafe-record':
         return sendJson(res, 200, {
           code: 100,

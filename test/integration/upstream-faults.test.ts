@@ -18,7 +18,7 @@ const UPSTREAM_TIMEOUT_MS = 400;
 const ANSWER_BOUND_MS = 5_000;
 
 /** Text the stand-in sends in its faulty answers: none of it may reach the client. */
-const UPSTREAM_TEXT = ['javascript:', 'onerror', 'Internal error', 'Bad gateway', '<html', 'Asset could not be processed', 'xxxxxxxx', 'redirected', 'Unauthorized', '400112', '40001', TEST_API_KEY];
+const UPSTREAM_TEXT = ['javascript:', 'onerror', 'Too many requests', 'Insufficient credit', 'Video format', 'Internal error', 'Bad gateway', '<html', 'Asset could not be processed', 'xxxxxxxx', 'redirected', 'Unauthorized', '400112', '40001', TEST_API_KEY];
 
 interface FaultCase {
   readonly fault: StandInFault;
@@ -40,6 +40,9 @@ const FAULTS: readonly FaultCase[] = [
   { fault: 'redirect', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
   { fault: 'unauthorized', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
   { fault: 'unsafe-record', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'insufficient-credit', code: 'UPSTREAM_ERROR', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'rate-limited', code: 'UPSTREAM_BUSY', requests: { buffered: 1, streaming: 1 } },
+  { fault: 'rejected-file', code: 'UPSTREAM_REJECTED_FILE', requests: { buffered: 1, streaming: 1 } },
 ];
 
 /** Fails if the proxy has not answered within `ms`: a hang is a failure, not a slow pass. */
