@@ -22,6 +22,8 @@ export interface RequestContext {
   clientKey?: string;
   /** A client that sent `Expect: 100-continue` has been told to send its body (http/expect-continue.ts). */
   continueSent?: boolean;
+  /** Settles when the upload handler has finished its work, whether or not the client stayed for the answer. */
+  uploadSettled?: Promise<void>;
   /** The client went away before it could be answered. */
   clientClosed?: boolean;
   /**

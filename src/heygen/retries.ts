@@ -12,6 +12,7 @@ export async function withRetries<T>(attempts: number, backoffMs: number, signal
       const retryable = error instanceof UpstreamFailure && error.retryable;
       if (!retryable || attempt >= attempts || signal?.aborted) throw error;
       await pause(backoffMs * attempt, signal);
+      if (signal?.aborted) throw error;
     }
   }
 }

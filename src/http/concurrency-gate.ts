@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
+import { whenUploadEnds } from './when-upload-ends';
 import { BUSY_RETRY_AFTER_SECONDS } from '../upload/limits';
 
 /**
@@ -26,8 +27,8 @@ export class ConcurrencyGate {
         return;
       }
       this.#active += 1;
-      // 'close' fires once for every response, answered or aborted, so the slot is always given back.
-      res.once('close', () => this.#leave());
+      // Given back once the response has closed and the upload's own work is over, on every path.
+      whenUploadEnds(res, () => this.#leave());
       next();
     };
   }

@@ -18,25 +18,35 @@ const CREATED = 201;
  * has been read and proven to be the same one.
  */
 export function uploadHandler(parse: UploadParser, idempotency: IdempotencyGuard): RequestHandler {
-  return async (req: Request, res: Response) => {
-    const claim = await idempotency.claim(req, res);
-    if (claim.state === 'replay') {
-      await replay(req, res, parse, claim.response);
-      return;
-    }
-    try {
-      const prepared = await parseFile(req, res, parse, intentFor(req, claim));
-      try {
-        const asset = await prepared.send();
-        if (claim.state === 'held') await claim.record({ status: CREATED, body: asset, ...shaOf(prepared) });
-        res.status(CREATED).json(asset);
-      } finally {
-        await prepared.dispose();
-      }
-    } finally {
-      if (claim.state === 'held') await claim.end();
-    }
+  return (req: Request, res: Response) => {
+    const work = upload(req, res, parse, idempotency);
+    // The edge's slot and lease are held until this settles, even when the client has gone.
+    contextOf(res).uploadSettled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    return work;
   };
+}
+
+async function upload(req: Request, res: Response, parse: UploadParser, idempotency: IdempotencyGuard): Promise<void> {
+  const claim = await idempotency.claim(req, res);
+  if (claim.state === 'replay') {
+    await replay(req, res, parse, claim.response);
+    return;
+  }
+  try {
+    const prepared = await parseFile(req, res, parse, intentFor(req, claim));
+    try {
+      const asset = await prepared.send();
+      if (claim.state === 'held') await claim.record({ status: CREATED, body: asset, ...shaOf(prepared) });
+      res.status(CREATED).json(asset);
+    } finally {
+      await prepared.dispose();
+    }
+  } finally {
+    if (claim.state === 'held') await claim.end();
+  }
 }
 
 async function parseFile(req: Request, res: Response, parse: UploadParser, intent: UploadIntent): Promise<PreparedUpload> {
@@ -51,7 +61,7 @@ async function parseFile(req: Request, res: Response, parse: UploadParser, inten
 
 /** The earlier answer, only for the same file: a different file under a used key is the client's mistake, not a retry. */
 async function replay(req: Request, res: Response, parse: UploadParser, earlier: Extract<IdempotencyClaim, { state: 'replay' }>['response']): Promise<void> {
-  const repeated = await parseFile(req, res, parse, { idempotencyKey: '', checksum: true, purpose: 'fingerprint' });
+  const repeated = await parseFile(req, res, parse, { upstreamKey: freshUpstreamKey, checksum: true, purpose: 'fingerprint' });
   // Records written before files were hashed carry no checksum; they replay as they always did.
   if (earlier.sha256 !== undefined && earlier.sha256 !== repeated.sha256) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
   res.setHeader(REPLAYED_HEADER, 'true');
@@ -61,11 +71,16 @@ async function replay(req: Request, res: Response, parse: UploadParser, earlier:
 function intentFor(req: Request, claim: IdempotencyClaim): UploadIntent {
   const declaredLength = Number(req.get('content-length'));
   return {
-    idempotencyKey: claim.state === 'held' ? claim.upstreamKey : `hup-${randomUUID()}`,
+    upstreamKey: claim.state === 'held' ? (fileSha256) => claim.upstreamKey(fileSha256) : freshUpstreamKey,
     ...(Number.isSafeInteger(declaredLength) && declaredLength >= 0 ? { sizeAtMost: declaredLength } : {}),
     checksum: claim.state === 'held',
     purpose: 'forward',
   };
+}
+
+/** HeyGen's Idempotency-Key for an upload without a client key: its own, so only this upload's retries share it. */
+function freshUpstreamKey(): string {
+  return `hup-${randomUUID()}`;
 }
 
 function shaOf(prepared: PreparedUpload): { sha256?: string } {

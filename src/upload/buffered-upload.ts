@@ -9,7 +9,8 @@ import type { StreamLimiter } from './stream-limiter';
 export interface OutgoingFile {
   readonly mediaType: AllowedMediaType;
   readonly filename: string;
-  readonly idempotencyKey: string;
+  /** HeyGen's Idempotency-Key for this upload, from the file's SHA-256 when it is known before sending. */
+  readonly upstreamKey: (fileSha256: string | undefined) => string;
 }
 
 /**
@@ -31,16 +32,19 @@ export async function spoolUpload(
     await spool.dispose();
     throw error;
   }
-  const { mediaType } = outgoing;
+  const { mediaType, filename } = outgoing;
   const { size } = spool;
   const { sha256 } = limiter;
+  const idempotencyKey = outgoing.upstreamKey(sha256);
   return {
     mediaType,
     size,
     sha256,
     send: async () => {
       const asset = await upstream.send({
-        ...outgoing,
+        mediaType,
+        filename,
+        idempotencyKey,
         body: () => spool.body(),
         size,
         ...(sha256 === undefined ? {} : { sha256 }),

@@ -24,8 +24,11 @@ export interface UploadCore {
 
 /** What the edge knows of an upload before its file arrives. */
 export interface UploadIntent {
-  /** The Idempotency-Key HeyGen gets on every creating call of this upload. */
-  readonly idempotencyKey: string;
+  /**
+   * The Idempotency-Key HeyGen gets on every creating call of this upload, given the file's SHA-256
+   * when it is known before sending (buffered mode with `checksum`), else undefined.
+   */
+  readonly upstreamKey: (fileSha256: string | undefined) => string;
   /** The file is at most this large (the request's Content-Length), when the edge can tell. */
   readonly sizeAtMost?: number;
   /** Hash the file (an idempotent request records its checksum, so a replay can prove it is the same file). */
@@ -70,7 +73,7 @@ export async function prepareUpload(core: UploadCore, file: IncomingFile, intent
     onMalformed: (reason) => new ApiError('CONTENT_MISMATCH', `The file is not a well-formed ${mediaType} file.`, { cause: new Error(reason) }),
   });
   if (intent.purpose === 'fingerprint') return fingerprint(stream, limiter, mediaType);
-  const outgoing = { mediaType, filename: safeFileName(file.declaredName, mediaType), idempotencyKey: intent.idempotencyKey };
+  const outgoing = { mediaType, filename: safeFileName(file.declaredName, mediaType), upstreamKey: intent.upstreamKey };
   return streaming
     ? streamUpload(stream, limiter, outgoing, core.upstream)
     : spoolUpload(stream, limiter, outgoing, core.spoolDirectory, core.upstream);

@@ -28,7 +28,10 @@ export async function streamUpload(
   });
   const controller = new AbortController();
   const answer = upstream.send({
-    ...outgoing,
+    mediaType: outgoing.mediaType,
+    filename: outgoing.filename,
+    // Sent before the file's checksum is known.
+    idempotencyKey: outgoing.upstreamKey(undefined),
     body: () => limiter,
     replayable: false,
     signal: controller.signal,

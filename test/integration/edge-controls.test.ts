@@ -6,8 +6,9 @@ import { Secret } from '../../src/secret';
 import { mintUploadToken } from '../../src/http/upload-token';
 import { fixture, paddedFile } from '../support/fixtures';
 import { type Harness, startHarness } from '../support/proxy-harness';
-import { startPartialUpload } from '../support/raw-http';
-import { waitForDirectory } from '../support/wait';
+import { multipartBody } from '../support/multipart';
+import { openPost, startPartialUpload } from '../support/raw-http';
+import { nextEvent, waitForDirectory } from '../support/wait';
 
 const png = fixture('sample.png');
 const mp4 = fixture('sample.mp4');
@@ -184,7 +185,7 @@ describe('rate limit', () => {
 describe('concurrency cap', () => {
   let harness: Harness;
   beforeAll(async () => {
-    harness = await startHarness({ MAX_CONCURRENT_UPLOADS: '1' });
+    harness = await startHarness({ MAX_CONCURRENT_UPLOADS: '1', UPSTREAM_TIMEOUT_MS: '1000' });
   });
   afterAll(() => harness.close());
 
@@ -206,6 +207,28 @@ describe('concurrency cap', () => {
     expect(busy.headers['retry-after']).toBe('5');
 
     req.destroy();
+    await harness.server.deps.gate.idle();
+    expect((await withPng(upload(harness))).status).toBe(201);
+  });
+
+  it('keeps the slot of a client that hung up while its file was still going to HeyGen, until that upload ends', async () => {
+    harness.standIn.setFault('hang', 1);
+    const png = fixture('sample.png');
+    const form = multipartBody([{ name: 'file', filename: 'a.png', contentType: 'image/png', data: png.bytes }]);
+    const leaving = openPost(harness.uploadUrl, { 'Content-Type': form.contentType, 'Content-Length': String(form.body.length) });
+    leaving.response.catch(() => undefined);
+    const upstreamHasIt = nextEvent(harness.standIn.events, 'received');
+    leaving.req.end(form.body);
+    await upstreamHasIt;
+    const closed = new Promise<void>((resolve) => leaving.req.once('close', () => resolve()));
+    leaving.req.destroy();
+    await closed;
+
+    // Its upload still runs (HeyGen hangs until the upstream timeout): no second upload gets its slot.
+    const busy = await withPng(upload(harness));
+    expect(busy.status).toBe(503);
+    expect(errorCode(busy)).toBe('SERVER_BUSY');
+
     await harness.server.deps.gate.idle();
     expect((await withPng(upload(harness))).status).toBe(201);
   });

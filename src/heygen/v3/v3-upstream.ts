@@ -54,7 +54,7 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
   async function multipart(upload: UpstreamUpload): Promise<UpstreamAsset> {
     const boundary = `----heygen-upload-proxy-${randomBytes(12).toString('hex')}`;
     const preamble = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${upload.filename}"\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; ${filenameParameters(upload.filename)}\r\n` +
         `Content-Type: ${upload.mediaType}\r\n\r\n`,
     );
     const epilogue = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -72,7 +72,7 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
           body: framed(preamble, upload.body(), epilogue),
           signal: upload.signal,
         })
-        .then(accepted),
+        .then((response) => accepted(response, 'create')),
     );
     return assetFrom(response, upload.mediaType);
   }
@@ -80,6 +80,7 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
   async function directUpload(upload: UpstreamUpload, size: number): Promise<UpstreamAsset> {
     if (upload.sha256 === undefined) throw new UpstreamFailure('a direct upload needs the file checksum, and none was computed');
     const checksum = upload.sha256;
+    const attempts = upload.replayable ? ATTEMPTS : 1;
     const created = await withRetries(ATTEMPTS, BACKOFF_MS, upload.signal, () =>
       http
         .exchange({
@@ -89,13 +90,17 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
           body: JSON.stringify({ filename: upload.filename, content_type: upload.mediaType, size_bytes: size, checksum_sha256: checksum }),
           signal: upload.signal,
         })
-        .then(accepted),
+        .then((response) => accepted(response, 'create')),
     );
     const target = parse(v3DirectUploadSchema, created, 'direct upload').data;
+    // The file goes to storage in the clear only when HeyGen itself is reached in the clear (a stand-in on loopback).
+    if (!target.upload_url.startsWith('https:') && !base.startsWith('http:')) {
+      throw new UpstreamFailure('HeyGen answered a direct upload with a storage URL that is not https');
+    }
     if (target.max_bytes != null && size > target.max_bytes) {
       throw new UpstreamFailure(`HeyGen takes direct uploads of at most ${target.max_bytes} bytes; this file has ${size}`, { kind: 'too-large' });
     }
-    await withRetries(ATTEMPTS, BACKOFF_MS, upload.signal, () =>
+    await withRetries(attempts, BACKOFF_MS, upload.signal, () =>
       http
         .exchange({
           method: 'PUT',
@@ -115,7 +120,7 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
           body: JSON.stringify({ checksum_sha256: checksum }),
           signal: upload.signal,
         })
-        .then(accepted),
+        .then((response) => accepted(response, 'complete')),
     );
     return assetFrom(completed, upload.mediaType);
   }
@@ -139,7 +144,7 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
  */
 function framed(preamble: Buffer, file: Buffer | Readable, epilogue: Buffer): Buffer | Readable {
   if (Buffer.isBuffer(file)) return Buffer.concat([preamble, file, epilogue]);
-  return Readable.from(
+  const body = Readable.from(
     (async function* () {
       yield preamble;
       for await (const chunk of file) yield chunk as Buffer;
@@ -147,6 +152,15 @@ function framed(preamble: Buffer, file: Buffer | Readable, epilogue: Buffer): Bu
     })(),
     { objectMode: false },
   );
+  // A body destroyed before it was read never ran the loop that would have closed the file.
+  body.once('close', () => file.destroy());
+  return body;
+}
+
+/** An ASCII `filename` every parser reads, and RFC 5987's `filename*` with the real name when it is not ASCII. */
+function filenameParameters(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_');
+  return ascii === name ? `filename="${name}"` : `filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 /**
@@ -158,7 +172,7 @@ function storageHeaders(mediaType: string, size: number, prescribed: Readonly<Re
   const headers: Record<string, string> = { 'Content-Type': mediaType, 'Content-Length': String(size) };
   for (const [name, value] of Object.entries(prescribed)) {
     const lower = name.toLowerCase();
-    if (lower === 'x-api-key' || lower === 'authorization' || value.includes(apiKey.reveal())) {
+    if (lower === 'x-api-key' || lower === 'authorization' || scrubSecret(value, apiKey) !== value) {
       throw new UpstreamFailure(`HeyGen prescribed a credential header (${name}) for its storage upload; refused`);
     }
     for (const existing of Object.keys(headers)) if (existing.toLowerCase() === lower) delete headers[existing];
@@ -167,13 +181,15 @@ function storageHeaders(mediaType: string, size: number, prescribed: Readonly<Re
   return headers;
 }
 
+type ApiCall = 'create' | 'complete';
+
 /** A 2xx passes; anything else becomes the kind of failure it is. */
-function accepted(response: ExchangeResponse, from: 'api' | 'storage' = 'api'): ExchangeResponse {
+function accepted(response: ExchangeResponse, from: ApiCall | 'storage'): ExchangeResponse {
   if (response.status >= 200 && response.status < 300) return response;
-  throw from === 'storage' ? storageRefusal(response) : apiRefusal(response);
+  throw from === 'storage' ? storageRefusal(response) : apiRefusal(response, from);
 }
 
-function apiRefusal(response: ExchangeResponse): UpstreamFailure {
+function apiRefusal(response: ExchangeResponse, call: ApiCall): UpstreamFailure {
   const { status } = response;
   const envelope = v3ErrorSchema.safeParse(safeJson(response.text));
   const code = envelope.success ? envelope.data.error.code : undefined;
@@ -190,8 +206,11 @@ function apiRefusal(response: ExchangeResponse): UpstreamFailure {
     const param = envelope.success ? envelope.data.error.param : undefined;
     return new UpstreamFailure(words, { ...base, kind: param === 'size_bytes' ? 'too-large' : 'rejected-file' });
   }
-  // HeyGen is still working on the same Idempotency-Key, or failed on its side: a resend is safe.
-  if (status === 409 || status >= 500) return new UpstreamFailure(words, { ...base, retryable: true });
+  // HeyGen is still working on the same Idempotency-Key (or, for complete, its storage has not caught
+  // up yet), or failed on its side: a resend is safe. Any other 409 is a lasting conflict.
+  if ((status === 409 && (code === 'request_in_progress' || call === 'complete')) || status >= 500) {
+    return new UpstreamFailure(words, { ...base, retryable: true });
+  }
   return new UpstreamFailure(words, base);
 }
 

@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { ApiError } from '../../errors';
 import { CLIENT_UPLOADS_RETRY_AFTER_SECONDS } from '../../upload/limits';
 import { clientKeyOf } from '../client-key';
+import { whenUploadEnds } from '../when-upload-ends';
 import type { UploadLease, UploadLeaseStore } from './upload-lease-store';
 
 /**
@@ -15,8 +16,9 @@ export function clientUploadCap(maxPerClient: number, leases: UploadLeaseStore):
   return async (req, res, next) => {
     let lease: UploadLease | undefined;
     let closed = false;
-    // Listened for before the store is asked, so a client gone while it answers still gives the slot back.
-    res.once('close', () => {
+    // Listened for before the store is asked, so a client gone while it answers still gives the slot
+    // back; an upload that outlives its client keeps the lease until its work is over.
+    whenUploadEnds(res, () => {
       closed = true;
       lease?.release();
     });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { ApiError } from '../../errors';
 import type { Logger } from '../../ops/logger';
@@ -25,8 +25,13 @@ export type IdempotencyClaim =
   | { readonly state: 'replay'; readonly response: StoredResponse }
   | {
       readonly state: 'held';
-      /** What HeyGen gets as its Idempotency-Key: the same for every retry of this client's key. */
-      readonly upstreamKey: string;
+      /**
+       * What HeyGen gets as its Idempotency-Key: the same for every retry of this client's key with
+       * this file (its SHA-256), so a retry finds the first asset even when this proxy's record is
+       * lost, and a different file under the same key never does. Without the checksum (a streamed
+       * upload sends before it is known) a fresh key: HeyGen then cannot dedupe, but never mixes files.
+       */
+      upstreamKey(fileSha256: string | undefined): string;
       record(response: StoredResponse): Promise<void>;
       end(): Promise<void>;
     };
@@ -49,7 +54,13 @@ export function createIdempotencyGuard(store: IdempotencyStore, logger: Logger):
       const idempotencyKey = idempotencyKeyOf(req);
       if (idempotencyKey === undefined) return { state: 'unkeyed' };
       const clientKey = clientKeyOf(req, res);
-      const reservation = await bounded(store.reserve(clientKey, idempotencyKey));
+      const reserving = store.reserve(clientKey, idempotencyKey);
+      const reservation = await bounded(reserving).catch((error: unknown) => {
+        // Given up on, the store may still take the marker later: give it back then, or every retry
+        // of this key would meet a marker nobody holds until it expires.
+        reserving.then((late) => (late.state === 'reserved' ? store.release(clientKey, idempotencyKey, late.token) : undefined)).catch(() => undefined);
+        throw error;
+      });
       if (reservation.state === 'in-flight') throw new ApiError('IDEMPOTENCY_CONFLICT');
       if (reservation.state === 'completed') return { state: 'replay', response: reservation.response };
 
@@ -65,7 +76,7 @@ export function createIdempotencyGuard(store: IdempotencyStore, logger: Logger):
 
       return {
         state: 'held',
-        upstreamKey: upstreamIdempotencyKey(clientKey, idempotencyKey),
+        upstreamKey: (fileSha256) => upstreamIdempotencyKey(clientKey, idempotencyKey, fileSha256),
         async record(response) {
           recorded = true;
           await bounded(store.complete(clientKey, idempotencyKey, token, response)).catch((error: unknown) => {
@@ -85,12 +96,13 @@ export function createIdempotencyGuard(store: IdempotencyStore, logger: Logger):
 }
 
 /**
- * HeyGen's Idempotency-Key for a client's key: a hash of who the client is and the key it sent, so a
- * retry after this replica lost its own record (a restart, a lost Redis) still creates no second
- * asset, and no client can guess or collide with another's.
+ * HeyGen's Idempotency-Key for a client's key and file: a hash of who the client is, the key it sent
+ * and the file's SHA-256, so a retry after this replica lost its own record (a restart, a lost Redis)
+ * still creates no second asset, while no client can guess or collide with another's upload.
  */
-function upstreamIdempotencyKey(clientKey: string, idempotencyKey: string): string {
-  return `hup-${createHash('sha256').update(clientKey).update('\0').update(idempotencyKey).digest('hex')}`;
+function upstreamIdempotencyKey(clientKey: string, idempotencyKey: string, fileSha256: string | undefined): string {
+  if (fileSha256 === undefined) return `hup-${randomUUID()}`;
+  return `hup-${createHash('sha256').update(clientKey).update('\0').update(idempotencyKey).update('\0').update(fileSha256).digest('hex')}`;
 }
 
 /** Every store call answers within IDEMPOTENCY_STORE_TIMEOUT_MS or counts as the store being unavailable. */
