@@ -13,6 +13,7 @@ import { originPolicy } from './http/origin-policy';
 import { uploadRateLimit } from './http/rate-limit';
 import { requestLog } from './http/request-log';
 import { requireUploadToken } from './http/require-upload-token';
+import { resumableRoutes } from './http/resumable-routes';
 import { shutdownGate } from './http/shutdown-gate';
 import { uploadMetrics } from './http/upload-metrics';
 import { uploadPrecheck } from './http/upload-precheck';
@@ -36,6 +37,8 @@ export function createApp(config: Config, deps: AppDependencies): Express {
     upstream: deps.upstream,
   });
   const tokenCheck: RequestHandler[] = config.uploadTokenSecret ? [requireUploadToken(config.uploadTokenSecret)] : [];
+  // One limiter for both upload routes: a client has one budget of uploads, however it sends them.
+  const rateLimit = uploadRateLimit(config, deps.metrics, deps.logger, deps.redis);
 
   app.use(requestContext());
   app.use(requestLog(deps.logger));
@@ -54,13 +57,15 @@ export function createApp(config: Config, deps: AppDependencies): Express {
     .post(
       shutdownGate(deps.readiness),
       ...tokenCheck,
-      uploadRateLimit(config, deps.metrics, deps.logger, deps.redis),
+      rateLimit,
       deps.gate.middleware(),
       uploadPrecheck(config.maxBytes),
       clientIdleTimeout(config.clientIdleTimeoutMs),
       uploadHandler(parseMultipart, createIdempotencyGuard(deps.idempotency, deps.logger)),
     )
     .all(methodNotAllowed());
+
+  app.use('/v1/uploads', resumableRoutes(config, { intake: deps.resumable, metrics: deps.metrics, readiness: deps.readiness, gate: deps.gate, rateLimit }));
 
   app.use(notFound());
   app.use(errorHandler());

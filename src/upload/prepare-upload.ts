@@ -3,6 +3,7 @@ import type { UpstreamMode } from '../config';
 import { ApiError } from '../errors';
 import type { Upstream } from '../heygen/upstream';
 import { spoolUpload } from './buffered-upload';
+import { checkStoredUpload } from './stored-upload';
 import { detectMediaType } from './detect-media-type';
 import { safeFileName } from './file-name';
 import { DETECTION_BYTES, type MediaLimits, tooLargeMessage, UPSTREAM_BUFFER_BYTES } from './limits';
@@ -42,6 +43,12 @@ export interface IncomingFile {
   readonly stream: Readable;
   readonly declaredType: string | undefined;
   readonly declaredName: string | undefined;
+  /**
+   * The file is already stored whole by the intake (a finished resumable upload): `reopen` reads it
+   * again from the first byte. The core then checks `stream` without spooling a copy and sends fresh
+   * reads of the stored file (stored-upload.ts).
+   */
+  readonly reopen?: () => Readable;
 }
 
 /**
@@ -64,13 +71,14 @@ export async function prepareUpload(core: UploadCore, file: IncomingFile, intent
   const limiter = new StreamLimiter(maxBytes, () => new ApiError('FILE_TOO_LARGE', tooLargeMessage(kind, maxBytes)), {
     // Streaming: the limiter is the upstream body, and its buffer is what the socket drains from.
     ...(streaming ? { readableHighWaterMark: UPSTREAM_BUFFER_BYTES } : {}),
-    sha256: intent.checksum || intent.purpose === 'fingerprint' || mayNeedDirectUpload,
+    sha256: intent.checksum || intent.purpose === 'fingerprint' || mayNeedDirectUpload || file.reopen !== undefined,
     // The first bytes said which type; the whole file must be built like one (no polyglots).
     walker: structureWalkerFor(mediaType),
     onMalformed: (reason) => new ApiError('CONTENT_MISMATCH', `The file is not a well-formed ${mediaType} file.`, { cause: new Error(reason) }),
   });
   if (intent.purpose === 'fingerprint') return fingerprint(stream, limiter, mediaType);
   const outgoing = { mediaType, filename: safeFileName(file.declaredName, mediaType), idempotencyKey: intent.idempotencyKey };
+  if (file.reopen !== undefined) return checkStoredUpload(stream, limiter, outgoing, file.reopen, core.upstream);
   return streaming
     ? streamUpload(stream, limiter, outgoing, core.upstream)
     : spoolUpload(stream, limiter, outgoing, core.spoolDirectory, core.upstream);
