@@ -76,7 +76,9 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     datastore: store,
     locker: options.locker ?? new MemoryLocker(),
     relativeLocation: true,
-    maxSize: largestFileBytes(core.maxBytes),
+    // Tus-Max-Size and the cap on every chunk. A creation is measured by onUploadCreate instead, against
+    // its declared type's own limit (0: tus does not check it first with the largest one).
+    maxSize: (req) => (req.method === 'POST' ? 0 : largestFileBytes(core.maxBytes)),
     namingFunction: () => randomBytes(16).toString('hex'),
     onUploadCreate: async (_req, upload) => {
       checkCreation(upload, core.maxBytes);
