@@ -14,7 +14,10 @@ export const DEMO_PUBLIC_DIR = join(__dirname, '..', '..', 'public');
  * tus-js-client's browser build, served to the page from node_modules at /vendor/tus.min.js (the
  * page has no build step): the resumable uploads of large files go through it to /v1/uploads.
  */
-export const TUS_CLIENT_BUNDLE = join(dirname(require.resolve('tus-js-client')), '..', '..', 'dist', 'tus.min.js');
+export function tusClientBundle(): string {
+  // Resolved when asked for, not on import: tus-js-client is a development dependency.
+  return join(dirname(require.resolve('tus-js-client')), '..', '..', 'dist', 'tus.min.js');
+}
 
 export interface DemoServerOptions {
   /**
@@ -58,7 +61,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     res.json({ proxyUrl: proxyUrl() });
   });
   app.get('/vendor/tus.min.js', (_req, res) => {
-    res.sendFile(TUS_CLIENT_BUNDLE);
+    res.sendFile(tusClientBundle());
   });
   app.use(express.static(DEMO_PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
 
