@@ -62,7 +62,7 @@ export function resumableRoutes(config: Config, edge: ResumableEdge): Router {
  */
 function recordHandler(intake: ResumableIntake): RequestHandler {
   return async (req, res, next) => {
-    const status = await intake.status(String(req.params.id));
+    const status = await intake.status(String(req.params.id), contextOf(res).tokenSubject);
     switch (status.state) {
       case 'done':
         res.setHeader(ASSET_ID_HEADER, status.record.id);

@@ -183,4 +183,20 @@ describe('resumable uploads: tokens and the rate limit', () => {
     expect((await patchAll(second.url, bytes, 5000, 0, auth)).at(-1)!.status).toBe(200);
     expect(codeOf(third.response)).toBe('RATE_LIMITED');
   });
+
+  it("keeps an upload its creator's: another token's subject gets 404 for it, before and after completion", async () => {
+    const owner = { Authorization: `Bearer ${mintUploadToken(new Secret(secret), 'owner')}` };
+    const other = { Authorization: `Bearer ${mintUploadToken(new Secret(secret), 'someone-else')}` };
+    const bytes = sizedMedia('image/png', 20_000);
+    const created = await createUpload(harness.url, bytes.length, { filetype: 'image/png', hup_owner: 'forged' }, owner);
+    expect(created.response.status).toBe(201);
+    expectCatalogue(await patchChunk(created.url, 0, bytes.subarray(0, 5000), other), 404, 'UPLOAD_NOT_FOUND');
+    expectCatalogue(await tusRequest(created.url, 'HEAD', other), 404, 'UPLOAD_NOT_FOUND', 'HEAD');
+    expectCatalogue(await tusRequest(created.url, 'DELETE', other), 404, 'UPLOAD_NOT_FOUND');
+    expectCatalogue(await tusRequest(created.url, 'GET', other), 404, 'UPLOAD_NOT_FOUND');
+    expect((await patchAll(created.url, bytes, 10_000, 0, owner)).at(-1)!.status).toBe(200);
+    expectCatalogue(await tusRequest(created.url, 'GET', other), 404, 'UPLOAD_NOT_FOUND');
+    expectCatalogue(await patchChunk(created.url, bytes.length, Buffer.alloc(0), other), 404, 'UPLOAD_NOT_FOUND');
+    expect((await tusRequest(created.url, 'GET', owner)).status).toBe(200);
+  });
 });

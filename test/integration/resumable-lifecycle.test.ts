@@ -30,14 +30,15 @@ describe('resumable uploads: expiry and cleanup', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'resumable-expiry-'));
-    harness = await startV3Harness({ RESUMABLE_DIR: dir, RESUMABLE_EXPIRY_MS: '60000', RESUMABLE_CLEANUP_INTERVAL_MS: '100' });
+    // The timer is out of the way here; the test calls cleanup() itself (the timer has its own test).
+    harness = await startV3Harness({ RESUMABLE_DIR: dir, RESUMABLE_EXPIRY_MS: '60000', RESUMABLE_CLEANUP_INTERVAL_MS: '3600000' });
   });
   afterAll(async () => {
     await harness.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('says when an unfinished upload expires, answers 410 after that, and the periodic cleanup removes its bytes', async () => {
+  it('says when an unfinished upload expires, answers 410 after that, and the cleanup removes its bytes', async () => {
     const bytes = sizedMedia('video/mp4', 2 * MIB);
     const created = await createUpload(harness.url, bytes.length, { filetype: 'video/mp4' });
     const expires = Date.parse(String(created.response.headers['upload-expires']));
@@ -50,8 +51,10 @@ describe('resumable uploads: expiry and cleanup', () => {
     expect(late.status).toBe(410);
     expect(codeOf(late)).toBe('UPLOAD_EXPIRED');
     expect(codeOf(await tusRequest(created.url, 'GET'))).toBe('UPLOAD_EXPIRED');
-    // The cleanup timer (every 100 ms here) removes it: wait on the directory, not on the clock.
-    await waitForDirectory(dir, (entries) => !entries.includes(created.id) && !entries.includes(`${created.id}.json`));
+    expect(await harness.server.deps.resumable.cleanup()).toEqual({ expired: 1, records: 0 });
+    const left = await readdir(dir);
+    expect(left).not.toContain(created.id);
+    expect(left).not.toContain(`${created.id}.json`);
     expect(codeOf(await tusRequest(created.url, 'GET'))).toBe('UPLOAD_NOT_FOUND');
   });
 
@@ -64,6 +67,29 @@ describe('resumable uploads: expiry and cleanup', () => {
     expect(await readdir(dir)).toContain(open.id);
     expect((await tusRequest(done.url, 'GET')).status).toBe(200);
     await tusRequest(open.url, 'DELETE');
+  });
+});
+
+describe('resumable uploads: the periodic cleanup', () => {
+  let harness: V3Harness;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'resumable-timer-'));
+    harness = await startV3Harness({ RESUMABLE_DIR: dir, RESUMABLE_EXPIRY_MS: '60000', RESUMABLE_CLEANUP_INTERVAL_MS: '100' });
+  });
+  afterAll(async () => {
+    await harness.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('removes an expired upload by itself, every RESUMABLE_CLEANUP_INTERVAL_MS', async () => {
+    const bytes = sizedMedia('video/mp4', 2 * MIB);
+    const created = await createUpload(harness.url, bytes.length, { filetype: 'video/mp4' });
+    expect((await patchChunk(created.url, 0, bytes.subarray(0, MIB))).status).toBe(204);
+    await age(dir, created.id, 61_000);
+    // Wait on the directory, not on the clock.
+    await waitForDirectory(dir, (entries) => !entries.includes(created.id) && !entries.includes(`${created.id}.json`));
+    expect(codeOf(await tusRequest(created.url, 'GET'))).toBe('UPLOAD_NOT_FOUND');
   });
 });
 

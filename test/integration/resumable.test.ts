@@ -42,6 +42,11 @@ describe('resumable uploads (tus) relayed to HeyGen v3', () => {
     expect(record.status).toBe(200);
     expect(record.json).toEqual(last.json);
     expect(await readdir(dir)).not.toContain(created.id);
+    // The log line and the metrics: each chunk is a request; the upload counts once, with its type.
+    const metrics = await (await fetch(`${harness.url}/metrics`)).text();
+    expect(metrics).toMatch(/heygen_proxy_resumable_requests_total\{method="PATCH",outcome="success"\} [1-9]/);
+    expect(metrics).toMatch(/heygen_proxy_uploads_total\{outcome="success",media_type="image\/png"\} 1\n/);
+    expect(harness.logs.text).toContain(`"method":"PATCH","path":"/v1/uploads/${created.id}","status":200`);
   });
 
   it.each(FIXTURES.map((f) => [f.name, f] as const))('forwards a %s above 32 MB as a direct upload with its exact size', async (_name, file) => {
@@ -88,6 +93,8 @@ describe('resumable uploads (tus) relayed to HeyGen v3', () => {
     expect(more.status).toBe(404);
     expect(codeOf(more)).toBe('UPLOAD_NOT_FOUND');
     expect(more.json).toEqual({ error: { code: 'UPLOAD_NOT_FOUND', message: expect.any(String) as unknown, request_id: more.headers['x-request-id'] } });
+    expect(harness.logs.text).toContain(`"method":"PATCH","path":"/v1/uploads/${created.id}","status":404`);
+    expect(harness.logs.text).toContain('"outcome":"UPLOAD_NOT_FOUND"');
   });
 
   it('answers one asset when the final PATCH is sent again', async () => {

@@ -9,11 +9,11 @@ import type { UpstreamFailureKind } from '../../heygen/upstream-failure';
 /** What became of a finished upload, kept next to it (RESUMABLE_DIR/.records/<id>.json) for every replica to read. */
 export type CompletionRecord =
   /** HeyGen has it; its bytes are gone from the disk. */
-  | { readonly state: 'done'; readonly record: AssetRecord; readonly at: number }
+  | { readonly state: 'done'; readonly record: AssetRecord; readonly at: number; readonly owner?: string }
   /** The proxy refused the finished file (a broken structure, ...); its bytes are gone. Final. */
-  | { readonly state: 'refused'; readonly code: ErrorCode; readonly message: string; readonly at: number }
+  | { readonly state: 'refused'; readonly code: ErrorCode; readonly message: string; readonly at: number; readonly owner?: string }
   /** The last attempt to forward failed at HeyGen; the bytes are kept and a retried final PATCH tries again. */
-  | { readonly state: 'failed'; readonly kind: UpstreamFailureKind; readonly retryAfterSeconds?: number; readonly at: number };
+  | { readonly state: 'failed'; readonly kind: UpstreamFailureKind; readonly retryAfterSeconds?: number; readonly at: number; readonly owner?: string };
 
 /**
  * Completion records and forwarding claims, as small files in a directory every replica mounts.

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { MemoryLocker, Server } from '@tus/server';
@@ -50,7 +50,8 @@ export type ResumableStatus =
 export interface ResumableIntake {
   /** Express handler for every tus request (POST, HEAD, PATCH, DELETE, OPTIONS) under RESUMABLE_PATH. */
   readonly handle: RequestHandler;
-  status(id: string): Promise<ResumableStatus>;
+  /** `tokenSubject`: the caller's, when upload tokens are on (an upload is only its creator's). */
+  status(id: string, tokenSubject?: string): Promise<ResumableStatus>;
   /** Removes expired unfinished uploads (the store's deleteExpired) and old completion records. */
   cleanup(): Promise<{ expired: number; records: number }>;
   start(intervalMs: number): Promise<void>;
@@ -80,7 +81,7 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     // its declared type's own limit (0: tus does not check it first with the largest one).
     maxSize: (req) => (req.method === 'POST' ? 0 : largestFileBytes(core.maxBytes)),
     namingFunction: () => randomBytes(16).toString('hex'),
-    onUploadCreate: async (_req, upload) => {
+    onUploadCreate: async (req, upload) => {
       checkCreation(upload, core.maxBytes);
       const reserved = await store.bytesReserved();
       if (reserved + (upload.size ?? 0) > options.maxDiskBytes) {
@@ -89,10 +90,19 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
           headers: { 'Retry-After': String(STORAGE_FULL_RETRY_AFTER_SECONDS) },
         });
       }
-      return {};
+      // With upload tokens on, the upload is its creator's: other subjects get 404 for it.
+      const subject = responseOf(req) === undefined ? undefined : contextOf(responseOf(req)!).tokenSubject;
+      // A client may not name an owner itself.
+      const metadata = Object.fromEntries(Object.entries(upload.metadata ?? {}).filter(([key]) => key !== OWNER_KEY));
+      return { metadata: subject === undefined ? metadata : { ...metadata, [OWNER_KEY]: ownerTag(subject) } };
+    },
+    onIncomingRequest: async (req, id) => {
+      if (req.method === 'POST') return;
+      const owner = (await store.configstore.get(id))?.metadata?.[OWNER_KEY] ?? undefined;
+      if (!mayAccess(owner, subjectOf(responseOf(req)))) throw new ApiError('UPLOAD_NOT_FOUND');
     },
     onUploadFinish: async (req, upload) => {
-      const res = (req as { runtime?: { node?: { res?: unknown } } }).runtime?.node?.res as Response | undefined;
+      const res = responseOf(req);
       const outcome = await complete(upload);
       const status = req.method === 'POST' ? 201 : outcome.state === 'done' ? 200 : 202;
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -145,14 +155,16 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
       } finally {
         await prepared.dispose();
       }
-      await records.write(id, { state: 'done', record, at: Date.now() });
+      const owner = ownerOf(upload);
+      await records.write(id, { state: 'done', record, at: Date.now(), ...(owner === undefined ? {} : { owner }) });
       // HeyGen has the bytes: they leave the disk; the record stays for GET and for retries.
       await store.remove(id).catch((error: unknown) => logger.warn({ err: String(error), upload: id }, 'could not remove a forwarded upload'));
       return { state: 'done', record };
     } catch (error) {
       if (isApiError(error)) {
         // The proxy refused the finished file: final, and its bytes go.
-        await records.write(id, { state: 'refused', code: error.code, message: error.message, at: Date.now() });
+        const owner = ownerOf(upload);
+        await records.write(id, { state: 'refused', code: error.code, message: error.message, at: Date.now(), ...(owner === undefined ? {} : { owner }) });
         await store.remove(id).catch(() => undefined);
       } else if (isUpstreamFailure(error)) {
         await records.write(id, { state: 'failed', kind: error.kind, ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }), at: Date.now() });
@@ -169,6 +181,10 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     if (req.method !== 'PATCH' && req.method !== 'HEAD' && req.method !== 'DELETE') return false;
     const record = await records.read(id);
     if (record === undefined || record.state === 'failed') return false;
+    if (!mayAccess(record.owner, subjectOf(res))) {
+      next(new ApiError('UPLOAD_NOT_FOUND'));
+      return true;
+    }
     res.setHeader('Tus-Resumable', '1.0.0');
     if (record.state === 'refused') {
       next(new ApiError(record.code, record.message));
@@ -194,7 +210,13 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     return true;
   }
 
-  const handle: RequestHandler = async (req, res, next) => {
+  const handle: RequestHandler = async (req, res, passOn) => {
+    const mountedUrl = req.url;
+    // Express puts its mount point back in front of req.url when the request leaves the router.
+    const next: NextFunction = (error?: unknown) => {
+      req.url = mountedUrl;
+      passOn(error);
+    };
     try {
       const id = idOf(req);
       // tus reads the upload id from the whole path; Express strips its mount point from req.url.
@@ -226,9 +248,11 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     }
   };
 
-  async function status(id: string): Promise<ResumableStatus> {
+  async function status(id: string, tokenSubject?: string): Promise<ResumableStatus> {
     if (!UPLOAD_ID.test(id)) return { state: 'missing' };
     const record = await records.read(id);
+    const owner = record?.owner ?? (await store.configstore.get(id))?.metadata?.[OWNER_KEY] ?? undefined;
+    if (!mayAccess(owner, tokenSubject)) return { state: 'missing' };
     if (record?.state === 'done') return { state: 'done', record: record.record };
     if (record?.state === 'refused') return { state: 'refused', error: new ApiError(record.code, record.message) };
     if (running.has(id) || (await records.forwarding(id))) return { state: 'forwarding' };
@@ -301,4 +325,30 @@ function idOf(req: Request): string | undefined {
 function toCatalogue(thrown: unknown, status: number, text: string): unknown {
   if (isApiError(thrown) || isUpstreamFailure(thrown)) return thrown;
   return fromTusRefusal(status, text);
+}
+
+/** The Upload-Metadata key that binds an upload to its creator's token subject (a hash of it). */
+const OWNER_KEY = 'hup_owner';
+
+function ownerTag(subject: string): string {
+  return createHash('sha256').update(`heygen-upload-proxy:${subject}`).digest('hex').slice(0, 32);
+}
+
+function ownerOf(upload: Upload): string | undefined {
+  return upload.metadata?.[OWNER_KEY] ?? undefined;
+}
+
+/** Without an owner (tokens off when it was created) anyone who has the URL may; else only its subject. */
+function mayAccess(owner: string | null | undefined, subject: string | undefined): boolean {
+  if (owner === undefined || owner === null) return true;
+  return subject !== undefined && ownerTag(subject) === owner;
+}
+
+/** The Express response behind a tus request (srvx keeps the Node pair on it). */
+function responseOf(req: unknown): Response | undefined {
+  return (req as { runtime?: { node?: { res?: unknown } } }).runtime?.node?.res as Response | undefined;
+}
+
+function subjectOf(res: Response | undefined): string | undefined {
+  return res === undefined ? undefined : contextOf(res).tokenSubject;
 }
