@@ -97,6 +97,25 @@ describe('resumable uploads (tus) relayed to HeyGen v3', () => {
     expect(harness.logs.text).toContain('"outcome":"UPLOAD_NOT_FOUND"');
   });
 
+  it('keeps the bytes when HeyGen fails, says so on GET, and forwards on a retried last PATCH', async () => {
+    const bytes = sizedMedia('image/png', 30_000);
+    const created = await createUpload(harness.url, bytes.length, { filetype: 'image/png' });
+    harness.standIn.setFault('rate-limited', 1);
+    const [failed] = await patchAll(created.url, bytes, bytes.length);
+    expect(failed!.status).toBe(503);
+    expect(codeOf(failed!)).toBe('UPSTREAM_BUSY');
+    expect(await readdir(dir)).toContain(created.id);
+    const status = await tusRequest(created.url, 'GET');
+    expect(status.status).toBe(503);
+    expect(codeOf(status)).toBe('UPSTREAM_BUSY');
+    const before = harness.standIn.assetsCreated();
+    const retried = await patchChunk(created.url, bytes.length, Buffer.alloc(0));
+    expect(retried.status).toBe(200);
+    expect(harness.standIn.assetsCreated()).toBe(before + 1);
+    expect(harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!.sha256).toBe(sha256(bytes));
+    expect((await tusRequest(created.url, 'GET')).json).toEqual(retried.json);
+  });
+
   it('answers one asset when the final PATCH is sent again', async () => {
     const before = harness.standIn.assetsCreated();
     const created = await createUpload(harness.url, png.bytes.length, { filetype: 'image/png' });
