@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { MemoryLocker, Server } from '@tus/server';
 import type { Locker, Upload } from '@tus/utils';
@@ -242,7 +243,9 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
         next(toCatalogue(thrown.get(request), response.status, text));
         return;
       }
-      await sendNodeResponse(res, response);
+      // tus leaves the reason phrase empty ("HTTP/1.1 201 "); give it the usual one.
+      const answer = response.statusText === '' ? new Response(response.body, { status: response.status, statusText: STATUS_CODES[response.status] ?? '', headers: response.headers }) : response;
+      await sendNodeResponse(res, answer);
     } catch (error) {
       next(error);
     }
