@@ -13,7 +13,7 @@ import { type RedisServer, startRedisServer } from '../support/redis-server';
 import { startServerProcess } from '../support/server-process';
 import { sizedMedia } from '../support/sized-media';
 import { codeOf, createUpload, patchAll, patchChunk, tusRequest, waitForFileSize } from '../support/tus';
-import { waitForDirectory } from '../support/wait';
+import { nextEvent, waitForDirectory } from '../support/wait';
 
 const MIB = 1024 * 1024;
 
@@ -197,7 +197,7 @@ describe('resumable uploads on two replicas sharing the directory and a real Red
     redis = await startRedisServer();
     standIn = await startStandInHeygenV3({ apiKey: TEST_API_KEY });
     dir = await mkdtemp(join(tmpdir(), 'resumable-replicas-'));
-    const env = { RESUMABLE_DIR: dir, REDIS_URL: redis.url };
+    const env = { RESUMABLE_DIR: dir, REDIS_URL: redis.url, UPSTREAM_TIMEOUT_MS: '1500' };
     a = await startV3ProxyFor(standIn, env);
     b = await startV3ProxyFor(standIn, env);
   });
@@ -278,6 +278,30 @@ describe('resumable uploads on two replicas sharing the directory and a real Red
       await closeRedis(one);
       await closeRedis(two);
     }
+  });
+
+  it('answers 202 "forwarding" to a last chunk retried on the other replica while the first is still at HeyGen, and makes one asset', async () => {
+    const bytes = sizedMedia('image/png', 40_000);
+    const created = await createUpload(a.url, bytes.length, { filetype: 'image/png' });
+    const path = new URL(created.url).pathname;
+    const assetsBefore = standIn.assetsCreated();
+    // HeyGen takes the first attempt's body and never answers it (until the upstream timeout).
+    standIn.setFault('hang', 1);
+    const atHeygen = nextEvent(standIn.events, 'request');
+    const first = patchChunk(`${a.url}${path}`, 0, bytes);
+    await atHeygen;
+    const retried = await patchChunk(`${b.url}${path}`, bytes.length, Buffer.alloc(0));
+    expect(retried.status).toBe(202);
+    expect(retried.json).toEqual({ status: 'forwarding' });
+    const status = await tusRequest(`${b.url}${path}`, 'GET');
+    expect(status.status).toBe(202);
+    expect(status.json).toEqual({ status: 'forwarding' });
+    // The first attempt ends (the adapter's own retry, or a 504); a last retry then gets the record.
+    await first;
+    const settled = await patchChunk(`${b.url}${path}`, bytes.length, Buffer.alloc(0));
+    expect(settled.status).toBe(200);
+    expect(standIn.assetsCreated()).toBe(assetsBefore + 1);
+    expect((await tusRequest(`${a.url}${path}`, 'GET')).json).toEqual(settled.json);
   });
 
   it('forwards once when the last chunk is retried on the other replica', async () => {
