@@ -7,6 +7,11 @@
   const params = new URLSearchParams(window.location.search);
   // ?precheck=off sends any file as is, to see the proxy's own refusals (413, 415) in the browser.
   const precheckEnabled = params.get('precheck') !== 'off';
+  // Files above this go resumable (tus) unless the box is unticked; ?resumable=on|off forces it,
+  // ?chunk=BYTES sets the chunk size (tests).
+  const RESUMABLE_ABOVE_BYTES = 8 * 1024 * 1024;
+  const forcedResumable = params.get('resumable');
+  const chunkSize = Number(params.get('chunk')) > 0 ? Number(params.get('chunk')) : 8 * 1024 * 1024;
 
   const el = {
     proxyUrl: document.getElementById('proxy-url'),
@@ -15,6 +20,7 @@
     input: document.getElementById('file'),
     limits: document.getElementById('limits'),
     fileInfo: document.getElementById('file-info'),
+    resumable: document.getElementById('resumable'),
     upload: document.getElementById('upload'),
     cancel: document.getElementById('cancel'),
     progress: document.getElementById('progress'),
@@ -157,6 +163,8 @@
     setProgress(0);
     el.fileInfo.hidden = false;
     el.fileInfo.textContent = `${file.name}: ${file.type || 'unknown type'}, ${formatBytes(file.size)}`;
+    // ?precheck=off shows the proxy's own answers to a plain POST, so it picks resumable only when asked.
+    el.resumable.checked = forcedResumable === 'on' || (forcedResumable !== 'off' && precheckEnabled && file.size > RESUMABLE_ABOVE_BYTES);
     const problem = precheck(file);
     if (problem) {
       el.upload.disabled = true;
@@ -269,6 +277,85 @@
     xhr.send(form);
   }
 
+  /**
+   * The same file through the tus endpoint with tus-js-client: chunks of `chunkSize`, retried from
+   * the server's offset after a dropped connection, the asset record in the last chunk's answer.
+   */
+  function uploadResumable(file) {
+    let resumes = 0;
+    const upload = new window.tus.Upload(file, {
+      endpoint: `${proxyUrl}/v1/uploads`,
+      metadata: { filename: file.name, filetype: file.type },
+      chunkSize,
+      retryDelays: [0, 500, 1000, 2000, 4000, 8000],
+      removeFingerprintOnSuccess: true,
+      onProgress(sent, total) {
+        if (total > 0) setProgress(Math.round((sent / total) * 100));
+        if (sent === total) setStatus('busy', `Sent ${file.name}; waiting for the media service…`);
+      },
+      onShouldRetry(error) {
+        const status = error.originalResponse ? error.originalResponse.getStatus() : 0;
+        // Refusals are final (except an offset conflict or a busy upload); network errors and 5xx are retried.
+        const retry = !(status >= 400 && status < 500 && status !== 409 && status !== 423);
+        if (retry) {
+          resumes += 1;
+          document.body.dataset.resumes = String(resumes);
+          setStatus('busy', `The connection dropped; resuming ${file.name} where it stopped…`, { code: 'RESUMING' });
+        }
+        return retry;
+      },
+      onSuccess({ lastResponse }) {
+        let body = null;
+        try {
+          body = JSON.parse(lastResponse.getBody());
+        } catch {
+          body = null;
+        }
+        if (body && body.id) {
+          setStatus('success', `Uploaded ${file.name}.`, { detail: `Asset id ${body.id}${resumes > 0 ? `, resumed ${resumes}×` : ''}` });
+          showResult(body, file);
+        } else {
+          setStatus('error', 'The upload finished but the media service has not confirmed it yet.', { code: 'FORWARDING', detail: upload.url || '' });
+        }
+        finish();
+      },
+      onError(error) {
+        const response = error.originalResponse;
+        if (!response) {
+          setStatus('error', 'Could not reach the upload service. Check your connection and try again.', { code: 'NETWORK_ERROR', detail: String(error.message || error) });
+        } else {
+          let body = null;
+          try {
+            body = JSON.parse(response.getBody());
+          } catch {
+            body = null;
+          }
+          const status = response.getStatus();
+          const failure = describeFailure(status, body, response.getHeader('Retry-After'), response.getHeader('X-Request-Id'));
+          setStatus('error', failure.message, { code: failure.code, httpStatus: status, detail: failure.detail });
+        }
+        setProgress(0);
+        finish();
+      },
+    });
+    currentRequest = {
+      abort() {
+        // Terminates the upload on the server too (DELETE): its bytes are removed.
+        upload.abort(true).catch(() => undefined);
+        setStatus('info', 'Upload cancelled.', { code: 'CANCELLED' });
+        setProgress(0);
+        finish();
+      },
+    };
+    el.upload.disabled = true;
+    el.input.disabled = true;
+    el.cancel.hidden = false;
+    el.result.hidden = true;
+    setProgress(0);
+    setStatus('busy', `Uploading ${file.name} (resumable)…`);
+    upload.start();
+  }
+
   el.input.addEventListener('change', () => {
     if (el.input.files && el.input.files[0]) selectFile(el.input.files[0]);
   });
@@ -290,7 +377,7 @@
 
   el.form.addEventListener('submit', (event) => {
     event.preventDefault();
-    if (selectedFile && !currentRequest) upload(selectedFile);
+    if (selectedFile && !currentRequest) (el.resumable.checked && window.tus ? uploadResumable : upload)(selectedFile);
   });
   el.cancel.addEventListener('click', () => {
     if (currentRequest) currentRequest.abort();

@@ -17,6 +17,7 @@ import { originPolicy } from './http/origin-policy';
 import { uploadRateLimit } from './http/rate-limit';
 import { requestLog } from './http/request-log';
 import { requireUploadToken } from './http/require-upload-token';
+import { resumableRoutes } from './http/resumable-routes';
 import { shutdownGate } from './http/shutdown-gate';
 import { uploadMetrics } from './http/upload-metrics';
 import { uploadPrecheck } from './http/upload-precheck';
@@ -40,6 +41,8 @@ export function createApp(config: Config, deps: AppDependencies): Express {
     upstream: deps.upstream,
   });
   const tokenCheck: RequestHandler[] = config.uploadTokenSecret ? [requireUploadToken(config.uploadTokenSecret)] : [];
+  // One limiter for both upload routes: a client has one budget of uploads, however it sends them.
+  const rateLimit = uploadRateLimit(config, deps.metrics, deps.logger, deps.redis);
 
   app.use(requestContext());
   app.use(requestLog(deps.logger));
@@ -59,7 +62,7 @@ export function createApp(config: Config, deps: AppDependencies): Express {
     .post(
       shutdownGate(deps.readiness),
       ...tokenCheck,
-      uploadRateLimit(config, deps.metrics, deps.logger, deps.redis),
+      rateLimit,
       clientUploadCap(config.maxUploadsPerClient, deps.uploadLeases),
       deps.gate.middleware(),
       uploadPrecheck(config.maxBytes),
@@ -69,6 +72,8 @@ export function createApp(config: Config, deps: AppDependencies): Express {
       uploadHandler(parseMultipart, createIdempotencyGuard(deps.idempotency, deps.logger)),
     )
     .all(methodNotAllowed());
+
+  app.use('/v1/uploads', resumableRoutes(config, { intake: deps.resumable, metrics: deps.metrics, readiness: deps.readiness, gate: deps.gate, rateLimit }));
 
   app.use(notFound());
   app.use(errorHandler());

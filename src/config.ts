@@ -41,6 +41,11 @@ export interface Config {
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly tmpDir: string | undefined;
+  /** Resumable uploads (tus, /v1/uploads): where they are stored (shared by every replica), unset = under the OS temp dir. */
+  readonly resumableDir: string | undefined;
+  readonly resumableExpiryMs: number;
+  readonly resumableMaxDiskBytes: number;
+  readonly resumableCleanupIntervalMs: number;
 }
 
 export const MIB = 1024 * 1024;
@@ -152,6 +157,10 @@ const environmentSchema = z.object({
   HEADERS_TIMEOUT_MS: positiveInt('HEADERS_TIMEOUT_MS').default(15_000),
   REQUEST_TIMEOUT_MS: nonNegativeInt('REQUEST_TIMEOUT_MS').default(600_000),
   TMPDIR: z.string().min(1).optional(),
+  RESUMABLE_DIR: z.string().trim().min(1, 'RESUMABLE_DIR must not be empty').optional(),
+  RESUMABLE_EXPIRY_MS: positiveInt('RESUMABLE_EXPIRY_MS').default(24 * 60 * 60 * 1000),
+  RESUMABLE_MAX_DISK_BYTES: positiveInt('RESUMABLE_MAX_DISK_BYTES').default(10 * 1024 * MIB),
+  RESUMABLE_CLEANUP_INTERVAL_MS: positiveInt('RESUMABLE_CLEANUP_INTERVAL_MS').default(10 * 60 * 1000),
 });
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -217,5 +226,9 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
     headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     tmpDir: env.TMPDIR,
+    resumableDir: env.RESUMABLE_DIR,
+    resumableExpiryMs: env.RESUMABLE_EXPIRY_MS,
+    resumableMaxDiskBytes: env.RESUMABLE_MAX_DISK_BYTES,
+    resumableCleanupIntervalMs: env.RESUMABLE_CLEANUP_INTERVAL_MS,
   });
 }

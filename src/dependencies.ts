@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from './config';
 import type { Upstream } from './heygen/upstream';
 import { createV1Upstream } from './heygen/v1/v1-upstream';
@@ -8,6 +10,8 @@ import { ConcurrencyGate } from './http/concurrency-gate';
 import type { IdempotencyStore } from './http/idempotency/idempotency-store';
 import { MemoryIdempotencyStore } from './http/idempotency/memory-store';
 import { RedisIdempotencyStore } from './http/idempotency/redis-store';
+import { createResumableIntake, type ResumableIntake } from './intake/resumable/resumable-intake';
+import { RedisLocker } from './intake/resumable/redis-locker';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
 import { Readiness } from './ops/readiness';
@@ -27,6 +31,8 @@ export interface AppDependencies {
   readonly uploadLeases: UploadLeaseStore;
   /** Completed uploads by Idempotency-Key: in Redis when REDIS_URL is set, else in memory. */
   readonly idempotency: IdempotencyStore;
+  /** Resumable (tus) uploads: stored under RESUMABLE_DIR, locked in Redis when REDIS_URL is set. */
+  readonly resumable: ResumableIntake;
   /** Connects what needs connecting before the server listens. */
   start(): Promise<void>;
   /** Releases what the dependencies hold open (upstream sockets, store connections). */
@@ -46,6 +52,16 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
         ? undefined
         : createRedisConnection(config.redisUrl, logger);
   if (redis) readiness.add(redisReadinessCheck(redis));
+  const resumable =
+    overrides.resumable ??
+    createResumableIntake({
+      core: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
+      directory: config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable'),
+      expiryMs: config.resumableExpiryMs,
+      maxDiskBytes: config.resumableMaxDiskBytes,
+      locker: redis ? new RedisLocker(redis) : undefined,
+      logger,
+    });
   return {
     logger,
     metrics,
@@ -55,10 +71,17 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     redis,
     uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(redis, logger),
     idempotency: overrides.idempotency ?? (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
-    start: overrides.start ?? (() => (redis ? connectRedis(redis) : Promise.resolve())),
+    resumable,
+    start:
+      overrides.start ??
+      (async () => {
+        if (redis) await connectRedis(redis);
+        await resumable.start(config.resumableCleanupIntervalMs);
+      }),
     close:
       overrides.close ??
       (async () => {
+        resumable.close();
         upstream.close();
         if (redis) await closeRedis(redis);
       }),

@@ -67,6 +67,22 @@ export const ERROR_CATALOGUE = {
   },
   NOT_READY: { status: 503, message: 'This server is not ready to take uploads.' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The media service did not answer in time. Try again later.' },
+  // Resumable uploads (tus, /v1/uploads).
+  UPLOAD_LENGTH_REQUIRED: {
+    status: 400,
+    message: 'Declare the file size when creating the upload (Upload-Length); deferred lengths are not accepted.',
+  },
+  INVALID_TUS_REQUEST: { status: 400, message: 'The request is not a valid tus 1.0.0 request.' },
+  UPLOAD_NOT_FOUND: { status: 404, message: 'There is no upload at this URL; start a new one.' },
+  OFFSET_MISMATCH: { status: 409, message: "Upload-Offset does not match the upload's offset; ask for it with HEAD and resume from there." },
+  UPLOAD_EXPIRED: { status: 410, message: 'This upload expired before it was finished; start a new one.' },
+  TUS_RESUMABLE_REQUIRED: { status: 412, message: 'Send Tus-Resumable: 1.0.0 with every request to this endpoint.' },
+  UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload; retry shortly.' },
+  RESUMABLE_UNAVAILABLE: {
+    status: 503,
+    message: 'Resumable uploads are paused while their lock store is unreachable; try again shortly.',
+  },
+  STORAGE_FULL: { status: 507, message: 'The server has no room for this upload right now; try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import express from 'express';
 import { listen } from '../listen';
 
@@ -9,6 +9,15 @@ import { listen } from '../listen';
  * site and CORS and the origin check are exercised as they are for a real integrator's app.
  */
 export const DEMO_PUBLIC_DIR = join(__dirname, '..', '..', 'public');
+
+/**
+ * tus-js-client's browser build, served to the page from node_modules at /vendor/tus.min.js (the
+ * page has no build step): the resumable uploads of large files go through it to /v1/uploads.
+ */
+export function tusClientBundle(): string {
+  // Resolved when asked for, not on import: tus-js-client is a development dependency.
+  return join(dirname(require.resolve('tus-js-client')), '..', '..', 'dist', 'tus.min.js');
+}
 
 export interface DemoServerOptions {
   /**
@@ -50,6 +59,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   app.get('/config.json', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ proxyUrl: proxyUrl() });
+  });
+  app.get('/vendor/tus.min.js', (_req, res) => {
+    res.sendFile(tusClientBundle());
   });
   app.use(express.static(DEMO_PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
 

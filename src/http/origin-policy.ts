@@ -24,22 +24,32 @@ export function isOriginAllowed(req: Request, allowedOrigins: readonly string[] 
   return allowedOrigins !== undefined && allowedOrigins.includes(origin);
 }
 
+/** What a route adds to the CORS answers (the tus endpoint: its methods and protocol headers). */
+export interface CorsExtras {
+  readonly methods?: readonly string[];
+  readonly allowedHeaders?: readonly string[];
+  readonly exposedHeaders?: readonly string[];
+  /** Hand OPTIONS on to the route after the CORS headers are set (tus answers OPTIONS itself). */
+  readonly preflightContinue?: boolean;
+}
+
 /**
  * A cross-site form POST is a "simple request": the browser sends it, body and all, without asking
  * first, and CORS only hides the answer. So refusing a foreign Origin outright (403, nothing read,
  * nothing forwarded) is what actually protects the quota; CORS then lets listed origins read answers.
  */
-export function originPolicy(allowedOrigins: readonly string[] | undefined): RequestHandler[] {
+export function originPolicy(allowedOrigins: readonly string[] | undefined, extra: CorsExtras = {}): RequestHandler[] {
   const enforce: RequestHandler = (req, _res, next) => {
     next(isOriginAllowed(req, allowedOrigins) ? undefined : new ApiError('ORIGIN_NOT_ALLOWED'));
   };
   if (allowedOrigins === undefined) return [enforce];
   const corsHeaders = cors({
     origin: [...allowedOrigins],
-    methods: ['GET', 'POST'],
-    allowedHeaders: [...ALLOWED_REQUEST_HEADERS],
-    exposedHeaders: EXPOSED_RESPONSE_HEADERS,
+    methods: ['GET', 'POST', ...(extra.methods ?? [])],
+    allowedHeaders: [...ALLOWED_REQUEST_HEADERS, ...(extra.allowedHeaders ?? [])],
+    exposedHeaders: [...EXPOSED_RESPONSE_HEADERS, ...(extra.exposedHeaders ?? [])],
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+    ...(extra.preflightContinue ? { preflightContinue: true } : {}),
   });
   return [enforce, notePreflightRefusals, corsHeaders];
 }

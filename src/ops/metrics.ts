@@ -60,6 +60,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly resumableRequests = new Counter({
+    name: 'heygen_proxy_resumable_requests_total',
+    help: 'Requests to the resumable (tus) endpoint by method and outcome (the error code, "success" or CLIENT_CLOSED).',
+    labelNames: ['method', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

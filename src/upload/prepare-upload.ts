@@ -1,14 +1,14 @@
-import { type Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { UpstreamMode } from '../config';
 import { ApiError } from '../errors';
 import type { Upstream } from '../heygen/upstream';
 import { spoolUpload } from './buffered-upload';
+import { checkStoredUpload, readThrough } from './stored-upload';
 import { detectMediaType } from './detect-media-type';
 import { safeFileName } from './file-name';
 import { DETECTION_BYTES, type MediaLimits, tooLargeMessage, UPSTREAM_BUFFER_BYTES } from './limits';
 import { type AllowedMediaType, kindOf } from './media-types';
 import type { PreparedUpload } from './prepared-upload';
-import { pump } from './pump';
 import { readHead } from './read-head';
 import { resolveMediaType } from './resolve-media-type';
 import { StreamLimiter } from './stream-limiter';
@@ -45,6 +45,12 @@ export interface IncomingFile {
   readonly stream: Readable;
   readonly declaredType: string | undefined;
   readonly declaredName: string | undefined;
+  /**
+   * The file is already stored whole by the intake (a finished resumable upload): `reopen` reads it
+   * again from the first byte. The core then checks `stream` without spooling a copy and sends fresh
+   * reads of the stored file (stored-upload.ts).
+   */
+  readonly reopen?: () => Readable;
 }
 
 /**
@@ -67,13 +73,14 @@ export async function prepareUpload(core: UploadCore, file: IncomingFile, intent
   const limiter = new StreamLimiter(maxBytes, () => new ApiError('FILE_TOO_LARGE', tooLargeMessage(kind, maxBytes)), {
     // Streaming: the limiter is the upstream body, and its buffer is what the socket drains from.
     ...(streaming ? { readableHighWaterMark: UPSTREAM_BUFFER_BYTES } : {}),
-    sha256: intent.checksum || intent.purpose === 'fingerprint' || mayNeedDirectUpload,
+    sha256: intent.checksum || intent.purpose === 'fingerprint' || mayNeedDirectUpload || file.reopen !== undefined,
     // The first bytes said which type; the whole file must be built like one (no polyglots).
     walker: structureWalkerFor(mediaType),
     onMalformed: (reason) => new ApiError('CONTENT_MISMATCH', `The file is not a well-formed ${mediaType} file.`, { cause: new Error(reason) }),
   });
   if (intent.purpose === 'fingerprint') return fingerprint(stream, limiter, mediaType);
   const outgoing = { mediaType, filename: safeFileName(file.declaredName, mediaType), upstreamKey: intent.upstreamKey };
+  if (file.reopen !== undefined) return checkStoredUpload(stream, limiter, outgoing, file.reopen, core.upstream);
   return streaming
     ? streamUpload(stream, limiter, outgoing, core.upstream)
     : spoolUpload(stream, limiter, outgoing, core.spoolDirectory, core.upstream);
@@ -81,8 +88,7 @@ export async function prepareUpload(core: UploadCore, file: IncomingFile, intent
 
 /** Reads the whole file through the checks and the hash, keeping none of it. */
 async function fingerprint(stream: Readable, limiter: StreamLimiter, mediaType: AllowedMediaType): Promise<PreparedUpload> {
-  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  await pump(stream, limiter, discard);
+  await readThrough(stream, limiter);
   return {
     mediaType,
     size: limiter.bytes,

@@ -4,7 +4,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { ConfigMap, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
 import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/limits';
 import {
@@ -30,7 +30,8 @@ const PINNED_ENV = new Set([
   'RATE_LIMIT_MAX', 'RATE_LIMIT_WINDOW_MS', 'TRUST_PROXY', 'REDIS_URL', 'MAX_CONCURRENT_UPLOADS',
   'SHUTDOWN_GRACE_MS', 'UPLOAD_TOKEN_SECRET', 'CLIENT_IDLE_TIMEOUT_MS', 'CLIENT_MIN_BYTES_PER_SECOND',
   'CLIENT_MIN_RATE_WINDOW_MS', 'MAX_UPLOADS_PER_CLIENT', 'HEADERS_TIMEOUT_MS',
-  'REQUEST_TIMEOUT_MS', 'TMPDIR',
+  'REQUEST_TIMEOUT_MS', 'TMPDIR', 'RESUMABLE_DIR', 'RESUMABLE_EXPIRY_MS', 'RESUMABLE_MAX_DISK_BYTES',
+  'RESUMABLE_CLEANUP_INTERVAL_MS',
 ]);
 const SECRET_ENV = ['HEYGEN_API_KEY', 'UPLOAD_TOKEN_SECRET'];
 
@@ -126,6 +127,20 @@ describe('Deployment heygen-upload-proxy', () => {
     expect(sizeLimit).toBeGreaterThanOrEqual(worstCase);
     // Exceeding a pod's ephemeral-storage limit evicts it: the limit must hold the whole spool.
     expect(bytesOf(resourcesOf(container, 'limits', 'ephemeral-storage'))).toBeGreaterThan(sizeLimit);
+  });
+
+  it('mounts one ReadWriteMany volume at RESUMABLE_DIR for every replica, large enough for the disk bound', () => {
+    const mount = container.volumeMounts!.find((m) => m.mountPath === config.RESUMABLE_DIR)!;
+    expect(mount).toBeDefined();
+    expect(mount.readOnly ?? false).toBe(false);
+    const volume = pod.volumes!.find((v) => v.name === mount.name)!;
+    // Any chunk of an upload may reach any pod: a per-pod emptyDir would lose it.
+    expect(volume.emptyDir).toBeUndefined();
+    const claim = findObject(manifests, PersistentVolumeClaim, volume.persistentVolumeClaim!.claimName);
+    expect(claim.spec!.accessModes).toEqual(['ReadWriteMany']);
+    expect(bytesOf(claim.spec!.resources!.requests!.storage)).toBeGreaterThan(configNumber('RESUMABLE_MAX_DISK_BYTES'));
+    // The pods share uploads, so they must share their locks too.
+    expect(config.REDIS_URL).toMatch(/^redis:\/\//);
   });
 
   it('spreads replicas across nodes', () => {
