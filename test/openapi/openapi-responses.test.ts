@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import type { Upstream } from '../../src/heygen/upstream';
 import openApiDocument from '../../src/http/openapi.json';
@@ -242,6 +245,31 @@ describe('in front of HeyGen v3', () => {
     harness.standIn.setFault('invalid-parameter', 1);
     const refused = await request(harness.url).post('/v1/asset').attach('file', png.bytes, { filename: 'photo.png', contentType: 'image/png' });
     check('POST', '/v1/asset', refused, 422, 'UPSTREAM_REJECTED_FILE');
+  });
+});
+
+describe('resumable uploads (tus)', () => {
+  let harness: V3Harness;
+  const directory = mkdtempSync(join(tmpdir(), 'openapi-tus-'));
+  beforeAll(async () => {
+    harness = await startV3Harness({ RESUMABLE_DIR: directory });
+  });
+  afterAll(async () => {
+    await harness.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+  const tus = { 'Tus-Resumable': '1.0.0' };
+  const metadata = `filename ${Buffer.from('photo.png').toString('base64')},filetype ${Buffer.from('image/png').toString('base64')}`;
+
+  it('201 on creation, the record on the last PATCH and on GET, 404 UPLOAD_NOT_FOUND, 412 without Tus-Resumable', async () => {
+    const created = await request(harness.url).post('/v1/uploads').set(tus).set('Upload-Length', String(png.bytes.length)).set('Upload-Metadata', metadata);
+    check('POST', '/v1/uploads', created, 201);
+    const location = created.headers.location as string;
+    const last = await request(harness.url).patch(location).set(tus).set('Upload-Offset', '0').set('Content-Type', 'application/offset+octet-stream').send(png.bytes);
+    check('PATCH', '/v1/uploads/{id}', last, 200);
+    check('GET', '/v1/uploads/{id}', await request(harness.url).get(location), 200);
+    check('GET', '/v1/uploads/{id}', await request(harness.url).get('/v1/uploads/no-such-upload'), 404, 'UPLOAD_NOT_FOUND');
+    check('POST', '/v1/uploads', await request(harness.url).post('/v1/uploads').set('Upload-Length', '10'), 412, 'TUS_RESUMABLE_REQUIRED');
   });
 });
 
