@@ -259,12 +259,18 @@ describe('HeyGen v3: a client retry after the proxy lost its own idempotency rec
         expect(idOf(two)).toBe(idOf(one));
         expect(standIn.received.at(-1)!.replayed).toBe(true);
         expect(standIn.assetsCreated()).toBe(before + 1);
-        // Another file under the same key is a new upload at HeyGen too, never the first one's asset.
-        const jpg = FIXTURES.find((f) => f.name === 'sample.jpg')!;
-        const three = await upload(restarted, jpg.bytes, jpg.name, jpg.mediaType).set('Idempotency-Key', 'retry-after-restart');
-        expect(three.status).toBe(201);
-        expect(idOf(three)).not.toBe(idOf(one));
-        expect(standIn.assetsCreated()).toBe(before + 2);
+        // Restarted once more (no record again), another file under the same key is a new upload at
+        // HeyGen too, never the first one's asset.
+        const again = await startV3ProxyFor(standIn);
+        try {
+          const jpg = FIXTURES.find((f) => f.name === 'sample.jpg')!;
+          const three = await upload(again, jpg.bytes, jpg.name, jpg.mediaType).set('Idempotency-Key', 'retry-after-restart');
+          expect(three.status).toBe(201);
+          expect(idOf(three)).not.toBe(idOf(one));
+          expect(standIn.assetsCreated()).toBe(before + 2);
+        } finally {
+          await again.close();
+        }
       } finally {
         await restarted.close();
       }
