@@ -32,8 +32,22 @@ export async function spoolUpload(
     await spool.dispose();
     throw error;
   }
+  return replayableUpload(outgoing, limiter, () => spool.body(), upstream, () => spool.dispose());
+}
+
+/**
+ * A checked file whose bytes can be read again for every send attempt (a spool, a stored resumable
+ * upload): sent with its exact size, its checksum when hashed, and HeyGen's key for that checksum.
+ */
+export function replayableUpload(
+  outgoing: OutgoingFile,
+  limiter: StreamLimiter,
+  body: () => Buffer | Readable,
+  upstream: Upstream,
+  dispose: () => Promise<void>,
+): PreparedUpload {
   const { mediaType, filename } = outgoing;
-  const { size } = spool;
+  const size = limiter.bytes;
   const { sha256 } = limiter;
   const idempotencyKey = outgoing.upstreamKey(sha256);
   return {
@@ -41,17 +55,9 @@ export async function spoolUpload(
     size,
     sha256,
     send: async () => {
-      const asset = await upstream.send({
-        mediaType,
-        filename,
-        idempotencyKey,
-        body: () => spool.body(),
-        size,
-        ...(sha256 === undefined ? {} : { sha256 }),
-        replayable: true,
-      });
+      const asset = await upstream.send({ mediaType, filename, idempotencyKey, body, size, ...(sha256 === undefined ? {} : { sha256 }), replayable: true });
       return toAssetRecord(asset, mediaType, size);
     },
-    dispose: () => spool.dispose(),
+    dispose,
   };
 }

@@ -1,7 +1,7 @@
 import { type Readable, Writable } from 'node:stream';
 import type { Upstream } from '../heygen/upstream';
-import type { OutgoingFile } from './buffered-upload';
-import { type PreparedUpload, toAssetRecord } from './prepared-upload';
+import { type OutgoingFile, replayableUpload } from './buffered-upload';
+import type { PreparedUpload } from './prepared-upload';
 import { pump } from './pump';
 import type { StreamLimiter } from './stream-limiter';
 
@@ -19,28 +19,8 @@ export async function checkStoredUpload(
   upstream: Upstream,
 ): Promise<PreparedUpload> {
   await readThrough(file, limiter);
-  const { mediaType, filename } = outgoing;
-  const size = limiter.bytes;
-  const { sha256 } = limiter;
-  const idempotencyKey = outgoing.upstreamKey(sha256);
-  return {
-    mediaType,
-    size,
-    sha256,
-    send: async () => {
-      const asset = await upstream.send({
-        mediaType,
-        filename,
-        idempotencyKey,
-        body: reopen,
-        size,
-        ...(sha256 === undefined ? {} : { sha256 }),
-        replayable: true,
-      });
-      return toAssetRecord(asset, mediaType, size);
-    },
-    dispose: () => Promise.resolve(),
-  };
+  // The intake owns the stored file: there is nothing here to free.
+  return replayableUpload(outgoing, limiter, reopen, upstream, () => Promise.resolve());
 }
 
 /** Reads a whole file through the limiter's checks, measure and hash, keeping none of it. */

@@ -1,45 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import type { StandInHeygen } from '../../src/dev/stand-in-heygen';
 import { startStandInHeygen } from '../../src/dev/stand-in-heygen';
 import { fixture, paddedFile, sha256 } from '../support/fixtures';
 import { singleFileFraming } from '../support/multipart';
 import { TEST_API_KEY } from '../support/proxy-harness';
 import { openPost } from '../support/raw-http';
+import { startServerProcess } from '../support/server-process';
 import { nextEvent } from '../support/wait';
-
-const ROOT = join(__dirname, '..', '..');
-
-interface ServerProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: () => string;
-}
-
-/** The real entry point (src/server.ts) in its own process, as the container runs it. */
-async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (): void => {
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
-      if (match) {
-        child.stdout?.off('data', onData);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${output}`)));
-  });
-  return { child, url, output: () => output };
-}
 
 describe('graceful shutdown', () => {
   let standIn: StandInHeygen;

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { UpstreamMode } from '../../src/config';
@@ -53,6 +54,36 @@ function upload(harness: { uploadUrl: string }, data: Buffer, contentType: strin
   return within(ANSWER_BOUND_MS, post(harness.uploadUrl, form.body, { 'Content-Type': form.contentType }));
 }
 
+/**
+ * Sets a fault and sends one upload. Upstream attempts are counted as they arrive: every attempt (and
+ * every retry) starts before the answer, while the stand-in's own record of a stalled request can lag
+ * (it stops reading, so it cannot see the proxy close the connection until the kernel gives up).
+ */
+async function underFault(
+  harness: { uploadUrl: string; standIn: { events: EventEmitter } },
+  setFault: () => void,
+  data: Buffer,
+  contentType: string,
+): Promise<{ response: RawResponse; arrivals: string[]; followedRedirect: boolean }> {
+  let followedRedirect = false;
+  const onRedirect = (): void => {
+    followedRedirect = true;
+  };
+  const arrivals: string[] = [];
+  const onRequest = (req: IncomingMessage): void => {
+    arrivals.push(req.url ?? '');
+  };
+  harness.standIn.events.on('redirect-followed', onRedirect);
+  harness.standIn.events.on('request', onRequest);
+  setFault();
+  try {
+    return { response: await upload(harness, data, contentType), arrivals, followedRedirect };
+  } finally {
+    harness.standIn.events.off('redirect-followed', onRedirect);
+    harness.standIn.events.off('request', onRequest);
+  }
+}
+
 function expectCatalogueAnswer(response: RawResponse, code: ErrorCode): void {
   expect(response.status).toBe(ERROR_CATALOGUE[code].status);
   const body = response.json as { error: { code: string; message: string; request_id: string } };
@@ -87,25 +118,9 @@ describe.each<UpstreamMode>(['buffered', 'streaming'])('upstream faults in %s mo
     ['a 2 MiB MP4', paddedFile(fixture('sample.mp4'), 2 * MIB), 'video/mp4'],
   ])('with %s', (_label, data, contentType) => {
     it.each(FAULTS)('$fault gives $code in bounded time, with nothing of the upstream leaked', async ({ fault, code, requests }) => {
-      const followed = jest.fn();
-      // Attempts are counted as they arrive: every attempt (and the one retry) starts before the answer.
-      // (The stand-in's own record of a stalled request can lag: it stops reading, so it cannot see the
-      // proxy close the connection until the kernel gives up.)
-      const arrivals: string[] = [];
-      const onRequest = (req: IncomingMessage): void => {
-        arrivals.push(req.url ?? '');
-      };
-      harness.standIn.events.on('redirect-followed', followed);
-      harness.standIn.events.on('request', onRequest);
-      harness.standIn.setFault(fault);
-      try {
-        const response = await upload(harness, data, contentType);
-        expectCatalogueAnswer(response, code);
-      } finally {
-        harness.standIn.events.off('redirect-followed', followed);
-        harness.standIn.events.off('request', onRequest);
-      }
-      expect(followed).not.toHaveBeenCalled();
+      const { response, arrivals, followedRedirect } = await underFault(harness, () => harness.standIn.setFault(fault), data, contentType);
+      expectCatalogueAnswer(response, code);
+      expect(followedRedirect).toBe(false);
       expect(arrivals).toEqual(Array.from({ length: requests[mode] }, () => '/v1/asset'));
       // The log says what happened, never with the key in it (the 401 fault echoes it back).
       expect(harness.logs.text).not.toContain(TEST_API_KEY);
@@ -202,25 +217,12 @@ describe.each<UpstreamMode>(['buffered', 'streaming'])('HeyGen v3 upstream fault
     ['a 2 MiB MP4', paddedFile(fixture('sample.mp4'), 2 * MIB), 'video/mp4'],
   ])('with %s', (_label, data, contentType) => {
     it.each(V3_FAULTS)('$fault gives $code in bounded time, with nothing of the upstream leaked', async ({ fault, code, requests }) => {
-      const followed = jest.fn();
-      const arrivals: string[] = [];
-      const onRequest = (req: IncomingMessage): void => {
-        arrivals.push(req.url ?? '');
-      };
-      harness.standIn.events.on('redirect-followed', followed);
-      harness.standIn.events.on('request', onRequest);
-      harness.standIn.setFault(fault);
-      try {
-        const response = await upload(harness, data, contentType);
-        expect(response.status).toBe(ERROR_CATALOGUE[code].status);
-        expect((response.json as { error: { code: string } }).error.code).toBe(code);
-        const everything = `${response.text}\n${JSON.stringify(response.headers)}`;
-        for (const text of V3_UPSTREAM_TEXT) expect(everything).not.toContain(text);
-      } finally {
-        harness.standIn.events.off('redirect-followed', followed);
-        harness.standIn.events.off('request', onRequest);
-      }
-      expect(followed).not.toHaveBeenCalled();
+      const { response, arrivals, followedRedirect } = await underFault(harness, () => harness.standIn.setFault(fault), data, contentType);
+      expect(response.status).toBe(ERROR_CATALOGUE[code].status);
+      expect((response.json as { error: { code: string } }).error.code).toBe(code);
+      const everything = `${response.text}\n${JSON.stringify(response.headers)}`;
+      for (const text of V3_UPSTREAM_TEXT) expect(everything).not.toContain(text);
+      expect(followedRedirect).toBe(false);
       expect(arrivals).toEqual(Array.from({ length: requests[mode] }, () => '/v3/assets'));
       expect(harness.logs.text).not.toContain(TEST_API_KEY);
     });

@@ -9,7 +9,7 @@ export interface ServerProcess {
   readonly output: () => string;
 }
 
-/** The real entry point (src/server.ts) in its own process, as the container runs it (as graceful-shutdown.test.ts does). */
+/** The real entry point (src/server.ts) in its own process, as the container runs it. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
