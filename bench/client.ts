@@ -79,3 +79,76 @@ export function upload(port: number, fixture: Fixture, multipart: boolean): Prom
     file.on('end', () => request.end(frame?.epilogue));
   });
 }
+
+/** One HTTP exchange on the bench agent; the body (a file range) is streamed, never read whole. */
+function exchange(
+  port: number,
+  method: string,
+  urlPath: string,
+  headers: http.OutgoingHttpHeaders,
+  body?: { path: string; start: number; length: number },
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, path: urlPath, method, agent, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString() }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.setTimeout(30_000, () => request.destroy(new Error('no progress for 30 s')));
+    if (body === undefined || body.length === 0) {
+      request.end();
+      return;
+    }
+    const file = fs.createReadStream(body.path, { start: body.start, end: body.start + body.length - 1, highWaterMark: 64 * 1024 });
+    file.on('error', reject);
+    file.pipe(request);
+  });
+}
+
+const base64 = (text: string): string => Buffer.from(text).toString('base64');
+
+/**
+ * A tus 1.0.0 upload to `/v1/uploads`: creation (`Upload-Length`, `Upload-Metadata` filename and
+ * filetype), then `PATCH`es of `chunkSize` bytes, each streamed from its range of the file. Every
+ * chunk but the last must answer 204 with the new `Upload-Offset`; the last one 200 with the asset
+ * record, which is what the result's status and body are. A refusal ends the upload at once.
+ */
+export async function tusUpload(port: number, fixture: Fixture, chunkSize: number): Promise<UploadResult> {
+  const started = performance.now();
+  const done = (status: number, body: string): UploadResult => ({ status, ms: performance.now() - started, body });
+  const created = await exchange(port, 'POST', '/v1/uploads', {
+    'tus-resumable': '1.0.0',
+    'upload-length': String(fixture.size),
+    'upload-metadata': `filename ${base64(fixture.filename)},filetype ${base64(fixture.contentType)}`,
+    'content-length': 0,
+  });
+  const location = created.headers.location;
+  if (created.status !== 201 || location === undefined) return done(created.status, `creation: ${created.body}`);
+  const uploadPath = new URL(location, `http://127.0.0.1:${port}`).pathname;
+  let offset = 0;
+  // Bounded: each turn sends at least one byte or returns.
+  while (offset < fixture.size) {
+    const length = Math.min(chunkSize, fixture.size - offset);
+    const answer = await exchange(
+      port,
+      'PATCH',
+      uploadPath,
+      {
+        'tus-resumable': '1.0.0',
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+        'content-length': length,
+      },
+      { path: fixture.path, start: offset, length },
+    );
+    const last = offset + length === fixture.size;
+    if (last) return answer.status === 200 ? done(200, answer.body) : done(answer.status, `last PATCH: ${answer.body}`);
+    if (answer.status !== 204 || Number(answer.headers['upload-offset']) !== offset + length) {
+      return done(answer.status === 204 ? 500 : answer.status, `PATCH at ${offset}: Upload-Offset ${String(answer.headers['upload-offset'])} ${answer.body}`);
+    }
+    offset += length;
+  }
+  return done(500, 'empty file');
+}

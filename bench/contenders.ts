@@ -132,6 +132,8 @@ export async function startContender(
   sinkPort: number,
   scenario: string,
   api: Api,
+  /** Added to the project's environment (e.g. RESUMABLE_DIR); the relays ignore it. */
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<ServerProcess | undefined> {
   if (contender.id === 'direct') return undefined;
   const port = await freePort();
@@ -157,7 +159,7 @@ export async function startContender(
     name: contender.id,
     command: layout.serverNode,
     args: [...nodeArgs(layout, scenario, contender.id), ...startCommand(layout.project)],
-    env: { ...PROJECT_ENV, PORT: String(port), ...upstreamEnv, UPSTREAM_MODE: project.mode },
+    env: { ...PROJECT_ENV, PORT: String(port), ...upstreamEnv, UPSTREAM_MODE: project.mode, ...extraEnv },
     port,
     logFile,
   });

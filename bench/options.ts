@@ -33,6 +33,8 @@ const FULL: Sizes = {
   warm: 1 * MIB,
   v3Direct: 150 * MIB,
   v3DirectWarm: 32 * MIB,
+  resumable: 150 * MIB,
+  resumableChunk: 5 * MIB,
   settleMs: 1000,
 };
 
@@ -50,6 +52,9 @@ const SMOKE: Sizes = {
   // The smallest file the project sends by direct upload is 32,000,001 bytes: 32 MiB is the tiny size here.
   v3Direct: 32 * MIB,
   v3DirectWarm: 32 * MIB,
+  // Seven PATCHes (six of 5 MiB, one of 3 MiB), sent by direct upload once complete.
+  resumable: 33 * MIB,
+  resumableChunk: 5 * MIB,
   settleMs: 300,
 };
 
@@ -60,7 +65,8 @@ export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCE
                image's runtime: --node "$(npx -p node@24 which node)"; the client and the sink stay on this node
   --reps N     repetitions per scenario and contender (default 5, smoke 1)
   --only LIST  comma-separated scenarios to run; a partial run writes to bench/results/, not BENCHMARKS.md
-               (v3-small and v3-direct run the project under HEYGEN_API=v3; the others under v1)
+               (v3-small, v3-direct and resumable run the project under HEYGEN_API=v3; the others under v1;
+               resumable: one tus upload to /v1/uploads in 5 MiB PATCHes, project contenders only)
   --contenders LIST  comma-separated contenders (${CONTENDER_IDS.join(',')}); a partial run
   --out FILE   write the table here instead
   --no-build   do not run the project's build first (use the dist/ that is there)

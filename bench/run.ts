@@ -47,6 +47,7 @@ function makeFixtures(options: Options, dir: string): Fixtures {
     png: makePng(dir),
     v3Direct: video(sizes.v3Direct),
     v3DirectWarm: video(sizes.v3DirectWarm),
+    resumable: video(sizes.resumable),
   };
 }
 
@@ -56,6 +57,7 @@ async function runScenario(
   layout: Layout,
   sinkPort: number,
   options: Options,
+  work: string,
 ): Promise<ScenarioResult> {
   progress(`scenario ${scenario.id}: ${scenario.title}`);
   const { reps } = options;
@@ -68,6 +70,8 @@ async function runScenario(
   }));
   // Fresh processes per scenario: the previous scenario's heap and temp files cannot colour this one.
   const servers = new Map<string, ServerProcess | undefined>();
+  // A resumable scenario gives each server its own fresh RESUMABLE_DIR, removed once the server is stopped.
+  const resumableDirs: string[] = [];
   const live: { contender: Contender; result: ContenderResult; server: ServerProcess | undefined }[] = [];
   const fail = (index: number, error: unknown): void => {
     const result = results[index];
@@ -79,7 +83,13 @@ async function runScenario(
     for (const [index, contender] of lineup.entries()) {
       if (contender.unavailable !== undefined) continue;
       try {
-        servers.set(contender.id, await startContender(contender, layout, sinkPort, scenario.id, scenario.api));
+        let extraEnv: Record<string, string> = {};
+        if (scenario.resumableDir === true) {
+          const dir = fs.mkdtempSync(path.join(work, `resumable-${contender.id}-`));
+          resumableDirs.push(dir);
+          extraEnv = { RESUMABLE_DIR: dir };
+        }
+        servers.set(contender.id, await startContender(contender, layout, sinkPort, scenario.id, scenario.api, extraEnv));
         started.push(index);
       } catch (error) {
         fail(index, error);
@@ -128,6 +138,7 @@ async function runScenario(
     }
   } finally {
     for (const server of servers.values()) if (server) await stopServer(server);
+    for (const dir of resumableDirs) fs.rmSync(dir, { recursive: true, force: true });
   }
   return { id: scenario.id, title: scenario.title, contenders: results };
 }
@@ -201,7 +212,7 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   try {
     for (const scenario of scenarios(options.sizes, fixtures)) {
-      if (options.only.includes(scenario.id)) results.push(await runScenario(scenario, lineup, layout, sink.port, options));
+      if (options.only.includes(scenario.id)) results.push(await runScenario(scenario, lineup, layout, sink.port, options, work));
     }
   } finally {
     await stopServer(sink);

@@ -1,16 +1,18 @@
 import autocannon from 'autocannon';
 import fs from 'node:fs';
-import { multipartBody, upload, type UploadResult } from './client';
+import { multipartBody, tusUpload, upload, type UploadResult } from './client';
 import type { Api, ContenderId } from './contenders';
 import type { Fixture } from './fixtures';
 
-export type ScenarioId = 'single' | 'concurrent' | 'large' | 'small' | 'v3-small' | 'v3-direct';
-export const SCENARIO_IDS: readonly ScenarioId[] = ['single', 'concurrent', 'large', 'small', 'v3-small', 'v3-direct'];
+export type ScenarioId = 'single' | 'concurrent' | 'large' | 'small' | 'v3-small' | 'v3-direct' | 'resumable';
+export const SCENARIO_IDS: readonly ScenarioId[] = ['single', 'concurrent', 'large', 'small', 'v3-small', 'v3-direct', 'resumable'];
 
 /** Who runs where: the v1 scenarios as before; the v3 ones against the contenders that speak v3. */
 const V1_LINEUP: readonly ContenderId[] = ['direct', 'stream-relay', 'spool-relay', 'tutorial', 'project-buffered', 'project-streaming'];
 const V3_SMALL_LINEUP: readonly ContenderId[] = ['direct', 'tutorial', 'project-v3-buffered', 'project-v3-streaming'];
 const V3_DIRECT_LINEUP: readonly ContenderId[] = ['direct', 'direct-upload-relay', 'project-v3-buffered', 'project-v3-streaming'];
+/** tus is the project's own protocol: no relay or tutorial speaks it, so only the project runs. */
+const RESUMABLE_LINEUP: readonly ContenderId[] = ['project-v3-buffered', 'project-v3-streaming'];
 
 /** One repetition of one scenario against one contender. */
 export interface Sample {
@@ -52,6 +54,9 @@ export interface Sizes {
   readonly v3Direct: number;
   /** The v3-direct warm-up file: just over the multipart cap, so the warm-up takes the direct path too. */
   readonly v3DirectWarm: number;
+  /** One resumable (tus) upload to /v1/uploads, and the size of each of its PATCHes. */
+  readonly resumable: number;
+  readonly resumableChunk: number;
   /** How long fresh servers sit before their idle RSS is read. */
   readonly settleMs: number;
 }
@@ -64,6 +69,7 @@ export interface Fixtures {
   readonly png: Fixture;
   readonly v3Direct: Fixture;
   readonly v3DirectWarm: Fixture;
+  readonly resumable: Fixture;
 }
 
 export interface Scenario {
@@ -73,6 +79,8 @@ export interface Scenario {
   readonly api: Api;
   /** The contenders that run in it (narrowed further by --contenders). */
   readonly lineup: readonly ContenderId[];
+  /** Its servers need their own RESUMABLE_DIR (a fresh temp dir under the run's work dir, removed after). */
+  readonly resumableDir?: boolean;
   /** Brings a fresh server to steady state (JIT, pools, first temp file) before anything is timed. */
   warm(target: Target): Promise<void>;
   measure(target: Target): Promise<Measured>;
@@ -86,6 +94,18 @@ export function describeSize(bytes: number): string {
 
 function succeeded(result: UploadResult): boolean {
   return result.status >= 200 && result.status < 300;
+}
+
+/** Counts one upload's outcome as a sample: failures are data, not exceptions. */
+async function one(run: () => Promise<UploadResult>): Promise<Measured> {
+  const started = performance.now();
+  try {
+    const result = await run();
+    const ms = performance.now() - started;
+    return succeeded(result) ? { ok: 1, failed: 0, ms } : { ok: 0, failed: 1, ms, firstFailure: `HTTP ${result.status} ${result.body.slice(0, 200)}` };
+  } catch (error) {
+    return { ok: 0, failed: 1, ms: performance.now() - started, firstFailure: (error as Error).message };
+  }
 }
 
 /** Runs `count` uploads at once; failures are counted, not thrown, so one bad upload shows as data. */
@@ -167,6 +187,19 @@ export function scenarios(sizes: Sizes, fixtures: Fixtures): readonly Scenario[]
       // through hundreds of chunks; three would only add minutes to the smoke run.
       warm: (target) => warmUploads(target, fixtures.v3DirectWarm, 1),
       measure: (target) => uploads(target, fixtures.v3Direct, 1),
+    },
+    {
+      id: 'resumable',
+      api: 'v3',
+      lineup: RESUMABLE_LINEUP,
+      resumableDir: true,
+      title: `resumable (tus 1.0.0, /v1/uploads): one ${describeSize(sizes.resumable)} upload in ${describeSize(sizes.resumableChunk)} chunks`,
+      // One tus upload of the v3-direct warm-up file (just over the cap, so it is sent by direct upload too).
+      warm: async (target) => {
+        const result = await one(() => tusUpload(target.port, fixtures.v3DirectWarm, sizes.resumableChunk));
+        if (result.failed > 0) throw new Error(`warm-up upload failed: ${result.firstFailure ?? '?'}`);
+      },
+      measure: (target) => one(() => tusUpload(target.port, fixtures.resumable, sizes.resumableChunk)),
     },
   ];
 }
