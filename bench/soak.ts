@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCommand } from './contenders';
-import type { Fixture } from './fixtures';
+import { tusUpload } from './client';
+import { type Fixture, makeSizedVideo } from './fixtures';
 import { freePort, installExitHandlers, onExit, type ServerProcess, startServer, stopServer } from './processes';
 import { abortedUpload, type Outcome, timedUpload } from './soak-client';
 import { makePadded, median, type ProcessSample, sampleProcess, uploadsInFlight } from './soak-probe';
@@ -12,7 +13,8 @@ import { makePadded, median, type ProcessSample, sampleProcess, uploadsInFlight 
  * `npm run soak`: the long form of test/integration/soak-short.test.ts, against the built server as
  * a separate process on loopback. A mixed load for a fixed time (every answer must be 201), memory
  * and descriptors sampled from /proc every second and judged for upward drift, then a run of
- * aborted uploads after which descriptors, sockets and spool files must be back at their baseline.
+ * aborted uploads and then a few resumable (tus) ones, after each of which descriptors, sockets and
+ * spool files must be back at their baseline (and RESUMABLE_DIR hold no upload's bytes).
  * Exits non-zero if any verdict fails.
  */
 
@@ -42,6 +44,10 @@ const FD_SLACK = 16;
 // the proxy to the upstream have been closed before a baseline or an after-reading is taken.
 const SETTLE_MS = 6_000;
 const DRAIN_LIMIT_MS = 60_000;
+// Resumable (tus) uploads after the aborts: a well-formed MP4 in 5 MiB PATCHes, two at a time.
+const RESUMABLE_SIZE = 12 * MIB;
+const RESUMABLE_CHUNK = 5 * MIB;
+const RESUMABLE_BATCH = 2;
 
 type Mode = 'buffered' | 'streaming';
 
@@ -50,6 +56,7 @@ interface Options {
   readonly warmup: number;
   readonly connections: number;
   readonly aborts: number;
+  readonly resumables: number;
   readonly modes: readonly Mode[];
 }
 
@@ -91,6 +98,7 @@ function parseOptions(): Options {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       aborts: { type: 'string' },
+      resumables: { type: 'string' },
       mode: { type: 'string', default: 'both' },
     },
   });
@@ -101,6 +109,7 @@ function parseOptions(): Options {
     warmup: positive('warmup', values.warmup, 10),
     connections: Math.max(1, positive('connections', values.connections, 200)),
     aborts: positive('aborts', values.aborts, 1000),
+    resumables: positive('resumables', values.resumables, 6),
     modes: mode === 'both' ? ['buffered', 'streaming'] : [mode],
   };
 }
@@ -128,7 +137,7 @@ function makeFixtures(dir: string): Fixture[] {
   return fixtures;
 }
 
-async function startPair(mode: Mode, spoolDir: string, logDir: string, connections: number): Promise<{ standIn: ServerProcess; proxy: ServerProcess }> {
+async function startPair(mode: Mode, spoolDir: string, resumableDir: string, logDir: string, connections: number): Promise<{ standIn: ServerProcess; proxy: ServerProcess }> {
   const standInPort = await freePort();
   const standIn = await startServer({
     name: 'stand-in',
@@ -155,6 +164,7 @@ async function startPair(mode: Mode, spoolDir: string, logDir: string, connectio
       // Every soak connection is one client (loopback).
       MAX_UPLOADS_PER_CLIENT: String(connections + CONCURRENCY_HEADROOM),
       TMPDIR: spoolDir,
+      RESUMABLE_DIR: resumableDir,
       LOG_LEVEL: 'warn',
       UPSTREAM_MODE: mode,
     },
@@ -202,12 +212,18 @@ function quartileMedians(samples: readonly ProcessSample[], pick: (sample: Proce
   return { first: median(samples.slice(0, quarter).map(pick)), last: median(samples.slice(-quarter).map(pick)) };
 }
 
-async function runMode(mode: Mode, options: Options, fixtures: readonly Fixture[], workDir: string): Promise<ModeResult> {
+/** What a finished tus upload may leave in RESUMABLE_DIR: its completion record (`.records/`), not its bytes. */
+function resumableLeftovers(resumableDir: string): number {
+  return fs.readdirSync(resumableDir).filter((name) => name !== '.records').length;
+}
+
+async function runMode(mode: Mode, options: Options, fixtures: readonly Fixture[], resumableFixture: Fixture, workDir: string): Promise<ModeResult> {
   const spoolDir = fs.mkdtempSync(path.join(workDir, `spool-${mode}-`));
+  const resumableDir = fs.mkdtempSync(path.join(workDir, `resumable-${mode}-`));
   const logDir = path.join(workDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   progress(`${mode}: starting the stand-in upstream and the proxy (spool ${spoolDir})`);
-  const { standIn, proxy } = await startPair(mode, spoolDir, logDir, options.connections);
+  const { standIn, proxy } = await startPair(mode, spoolDir, resumableDir, logDir, options.connections);
   try {
     const statuses = new Map<Outcome, number>();
     progress(`${mode}: warm-up, ${options.connections} connections for ${options.warmup} s`);
@@ -259,6 +275,27 @@ async function runMode(mode: Mode, options: Options, fixtures: readonly Fixture[
     watcher.close();
     await sleep(SETTLE_MS);
     const after = sampleProcess(proxy.pid, spoolDir);
+
+    progress(`${mode}: ${options.resumables} resumable (tus) uploads of ${mib(resumableFixture.size)} in ${mib(RESUMABLE_CHUNK)} chunks, ${RESUMABLE_BATCH} at a time`);
+    const resumableFailures: string[] = [];
+    let nextResumable = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(RESUMABLE_BATCH, options.resumables) }, async () => {
+        while (nextResumable < options.resumables) {
+          nextResumable += 1;
+          try {
+            const result = await tusUpload(proxy.port, resumableFixture, RESUMABLE_CHUNK);
+            if (result.status !== 200) resumableFailures.push(`HTTP ${result.status} ${result.body.slice(0, 120)}`);
+          } catch (error) {
+            resumableFailures.push((error as Error).message);
+          }
+        }
+      }),
+    );
+    const drainedAfterResumables = await drain(proxy.port, spoolDir);
+    await sleep(SETTLE_MS);
+    const afterResumables = sampleProcess(proxy.pid, spoolDir);
+    const leftovers = resumableLeftovers(resumableDir);
 
     const unexpected = [...statuses].filter(([outcome]) => outcome !== 201).reduce((sum, [, count]) => sum + count, 0);
     const rss = quartileMedians(samples, (sample) => sample.rss);
@@ -312,6 +349,42 @@ async function runMode(mode: Mode, options: Options, fixtures: readonly Fixture[
         rule: '<= baseline',
         pass: after.tempFiles <= baseline.tempFiles,
       },
+      {
+        what: 'resumable uploads answered 200',
+        figures: `${options.resumables - resumableFailures.length} of ${options.resumables}${resumableFailures[0] === undefined ? '' : ` (${resumableFailures[0]})`}`,
+        rule: 'all (the last PATCH answers the record)',
+        pass: resumableFailures.length === 0,
+      },
+      {
+        what: 'drained after resumables',
+        figures: drainedAfterResumables ? 'in-flight 0, spool empty' : 'not within 60 s',
+        rule: 'in-flight 0 and spool empty',
+        pass: drainedAfterResumables,
+      },
+      {
+        what: 'fds after resumables',
+        figures: `${baseline.fds} -> ${afterResumables.fds}`,
+        rule: '<= baseline',
+        pass: afterResumables.fds <= baseline.fds,
+      },
+      {
+        what: 'sockets after resumables',
+        figures: `${baseline.sockets} -> ${afterResumables.sockets}`,
+        rule: '<= baseline',
+        pass: afterResumables.sockets <= baseline.sockets,
+      },
+      {
+        what: 'temp files after resumables',
+        figures: `${baseline.tempFiles} -> ${afterResumables.tempFiles}`,
+        rule: '<= baseline',
+        pass: afterResumables.tempFiles <= baseline.tempFiles,
+      },
+      {
+        what: 'RESUMABLE_DIR after resumables',
+        figures: `${leftovers} entries besides .records/`,
+        rule: '0 (the bytes are removed once HeyGen has the file)',
+        pass: leftovers === 0,
+      },
     ];
     return {
       mode,
@@ -319,7 +392,7 @@ async function runMode(mode: Mode, options: Options, fixtures: readonly Fixture[
       bytes,
       statuses,
       samples: samples.length,
-      peakHwm: Math.max(after.hwm, ...samples.map((sample) => sample.hwm)),
+      peakHwm: Math.max(after.hwm, afterResumables.hwm, ...samples.map((sample) => sample.hwm)),
       peakFds: Math.max(...samples.map((sample) => sample.fds)),
       spoolFilesDuringAborts: spoolFilesSeen.size,
       abortsAnsweredEarly: answeredEarly,
@@ -337,6 +410,7 @@ function render(options: Options, results: readonly ModeResult[]): string {
     `soak: ${options.connections} connections, ${options.warmup} s warm-up + ${options.seconds} s load, ` +
       `sizes ${MIN_SIZE / KB} KB-${MAX_SIZE / MB} MB log-uniform (MP4/PNG/MP3), ${options.aborts} aborts ` +
       `(${ABORT_SENT / MIB} of ${ABORT_ANNOUNCED / MIB} MiB sent, ${ABORT_BATCH} at a time), ` +
+      `${options.resumables} resumable uploads (${mib(RESUMABLE_SIZE)} MP4 in ${mib(RESUMABLE_CHUNK)} PATCHes, ${RESUMABLE_BATCH} at a time), ` +
       `MAX_CONCURRENT_UPLOADS=${options.connections + CONCURRENCY_HEADROOM}`,
   );
   for (const result of results) {
@@ -372,8 +446,10 @@ async function main(): Promise<void> {
   onExit(() => fs.rmSync(workDir, { recursive: true, force: true }));
   progress(`writing upload files to ${workDir}`);
   const fixtures = makeFixtures(path.join(workDir, 'files'));
+  // A well-formed MP4 (sample + `free` box): the finished upload goes through the structure check.
+  const resumableFixture = makeSizedVideo(path.join(workDir, 'files'), path.join(ROOT, 'test', 'fixtures', 'sample.mp4'), RESUMABLE_SIZE);
   const results: ModeResult[] = [];
-  for (const mode of options.modes) results.push(await runMode(mode, options, fixtures, workDir));
+  for (const mode of options.modes) results.push(await runMode(mode, options, fixtures, resumableFixture, workDir));
   process.stdout.write(`${render(options, results)}\n`);
   process.exitCode = results.every((result) => result.verdicts.every((verdict) => verdict.pass)) ? 0 : 1;
 }
