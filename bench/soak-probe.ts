@@ -1,8 +1,9 @@
-import { randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { Fixture } from './fixtures';
+import zlib from 'node:zlib';
+import { type Fixture, makeSizedVideo } from './fixtures';
 
 /** One reading of the proxy process, taken from /proc (the server's own view, not the client's). */
 export interface ProcessSample {
@@ -46,29 +47,46 @@ export function sampleProcess(pid: number, spoolDir: string): ProcessSample {
 }
 
 /**
- * A file that starts like the real sample (the proxy sniffs magic bytes, and MP3 needs its first
- * frames, not only the ID3 tag) and is padded with random bytes, so nothing gets a cheap ride out of
- * compressible data.
+ * A well-formed file of about `size` bytes made from the real sample: the proxy sniffs magic bytes
+ * and walks the container structure, so the filler goes where the format allows it (an MP4 `free`
+ * box, a private PNG chunk before IEND, ID3 padding ahead of the MP3 frames). Random filler, so
+ * nothing gets a cheap ride out of compressible data.
  */
 export function makePadded(dir: string, sample: string, size: number, contentType: string): Fixture {
-  const ext = path.extname(sample);
-  const file = path.join(dir, `soak-${size}${ext}`);
-  const head = fs.readFileSync(sample).subarray(0, size);
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, head);
-    const chunk = Buffer.alloc(1024 * 1024);
-    let written = head.length;
-    // Bounded: each turn writes at least one byte until `size` is reached.
-    while (written < size) {
-      const slice = chunk.subarray(0, Math.min(chunk.length, size - written));
-      randomFillSync(slice);
-      written += fs.writeSync(fd, slice);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return { path: file, size, filename: path.basename(file), contentType };
+  if (contentType === 'video/mp4') return makeSizedVideo(dir, sample, Math.max(size, fs.statSync(sample).size + 16));
+  const base = fs.readFileSync(sample);
+  const file = path.join(dir, `soak-${size}${path.extname(sample)}`);
+  const filler = Math.max(0, size - base.length - 12);
+  const bytes =
+    filler === 0
+      ? base
+      : contentType === 'image/png'
+        ? withPngFiller(base, filler)
+        : contentType === 'audio/mpeg'
+          ? withId3Padding(base, filler + 2)
+          : Buffer.concat([base, randomBytes(filler)]);
+  fs.writeFileSync(file, bytes);
+  return { path: file, size: bytes.length, filename: path.basename(file), contentType };
+}
+
+/** A private ancillary PNG chunk of random bytes (CRC right) before IEND: a well-formed PNG of the size asked. */
+function withPngFiller(png: Buffer, dataLength: number): Buffer {
+  const iend = png.subarray(png.length - 12);
+  const type = Buffer.from('paDd', 'latin1');
+  const data = randomBytes(dataLength);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(dataLength);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(data, zlib.crc32(type)));
+  return Buffer.concat([png.subarray(0, png.length - 12), length, type, data, crc, iend]);
+}
+
+/** An ID3v2.4 tag of zero padding ahead of the MP3: a well-formed MP3 of the size asked. */
+function withId3Padding(mp3: Buffer, paddingLength: number): Buffer {
+  const header = Buffer.from([0x49, 0x44, 0x33, 4, 0, 0, 0, 0, 0, 0]);
+  // The tag size is syncsafe: 7 bits per byte.
+  for (let index = 0; index < 4; index += 1) header[9 - index] = (paddingLength >> (7 * index)) & 0x7f;
+  return Buffer.concat([header, Buffer.alloc(paddingLength), mp3]);
 }
 
 /** The proxy's in-flight gauge from GET /metrics, or undefined if it cannot be read right now. */
