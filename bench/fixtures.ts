@@ -48,31 +48,6 @@ export function makeSizedVideo(dir: string, sample: string, size: number): Fixtu
   return { path: file, size, filename: path.basename(file), contentType: 'video/mp4' };
 }
 
-/**
- * The previous fixture: a real MP4 header padded with random bytes to `size`. The structure walkers
- * (src/upload/structure) refuse such files, since random bytes follow the sample's last box; the
- * benchmark now uses makeSizedVideo. Kept only for comparisons with runs before the walkers.
- */
-export function makeVideo(dir: string, sample: string, size: number): Fixture {
-  const file = path.join(dir, `padded-video-${size}.mp4`);
-  const head = fs.readFileSync(sample).subarray(0, size);
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, head);
-    const chunk = Buffer.alloc(4 * 1024 * 1024);
-    let written = head.length;
-    while (written < size) {
-      const slice = chunk.subarray(0, Math.min(chunk.length, size - written));
-      randomFillSync(slice);
-      written += fs.writeSync(fd, slice);
-    }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return { path: file, size, filename: path.basename(file), contentType: 'video/mp4' };
-}
-
 function crc32(data: Buffer): number {
   let crc = 0xffffffff;
   for (const byte of data) {
