@@ -49,13 +49,16 @@ export async function streamUpload(
   };
 
   // HeyGen must not answer before the body ends; if it does (an error, a dropped connection),
-  // stop reading the file and report that answer.
+  // stop reading the file and report that answer. The failure is built only then: on the normal
+  // path the answer comes after send(), and an error's stack is not free on every upload.
+  let bodyWritten = false;
   const answeredEarly = settledAnswer.then(
-    () => Promise.reject(new UpstreamFailure('HeyGen answered before the body ended')),
+    () => (bodyWritten ? undefined : Promise.reject(new UpstreamFailure('HeyGen answered before the body ended'))),
     (error: unknown) => Promise.reject(error instanceof Error ? error : new Error(String(error))),
   );
   try {
     await Promise.race([written, answeredEarly]);
+    bodyWritten = true;
   } catch (error) {
     abort();
     file.destroy();
