@@ -60,7 +60,8 @@ export interface IncomingFile {
  *
  * Streaming mode streams only what the upstream can take without knowing the size first (v3's
  * multipart cap); a file that may be larger is spooled, because a direct upload needs its exact
- * size and checksum before the first byte goes out.
+ * size and checksum before the first byte goes out. A request that fits the streaming buffer
+ * (UPSTREAM_BUFFER_BYTES, by its Content-Length) is held whole in memory and sent like buffered mode's.
  */
 export async function prepareUpload(core: UploadCore, file: IncomingFile, intent: UploadIntent): Promise<PreparedUpload> {
   const { head, stream } = await readHead(file.stream, DETECTION_BYTES);
@@ -69,7 +70,11 @@ export async function prepareUpload(core: UploadCore, file: IncomingFile, intent
   const kind = kindOf(mediaType);
   const maxBytes = core.maxBytes[kind];
   const mayNeedDirectUpload = (intent.sizeAtMost ?? Number.POSITIVE_INFINITY) > core.upstream.unsizedLimitBytes;
-  const streaming = core.mode === 'streaming' && !mayNeedDirectUpload && intent.purpose === 'forward';
+  // A request no larger than the buffer streaming would fill anyway is held whole and sent in one
+  // write with its Content-Length, as buffered mode sends it: nothing to gain from streaming it, and
+  // a chunked body with a held end cost a small upload more CPU than the whole file (bench/changes.md).
+  const fitsOneBuffer = intent.sizeAtMost !== undefined && intent.sizeAtMost <= UPSTREAM_BUFFER_BYTES;
+  const streaming = core.mode === 'streaming' && !mayNeedDirectUpload && !fitsOneBuffer && intent.purpose === 'forward';
   const limiter = new StreamLimiter(maxBytes, () => new ApiError('FILE_TOO_LARGE', tooLargeMessage(kind, maxBytes)), {
     // Streaming: the limiter is the upstream body, and its buffer is what the socket drains from.
     ...(streaming ? { readableHighWaterMark: UPSTREAM_BUFFER_BYTES } : {}),

@@ -3,7 +3,7 @@ import { fixture, paddedFile } from '../support/fixtures';
 import { multipartBody, singleFileFraming } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';
 import { openPost, post, startPartialUpload } from '../support/raw-http';
-import { waitForDirectory } from '../support/wait';
+import { nextEvent, waitForDirectory } from '../support/wait';
 
 const png = fixture('sample.png');
 const jpg = fixture('sample.jpg');
@@ -122,9 +122,18 @@ describe.each(['buffered', 'streaming'] as const)('refusals in %s mode', (mode) 
 
   it('413 for a large video mid-stream, with no temp file left behind', async () => {
     const before = harness.standIn.received.length;
+    // Streaming mode has begun sending it to HeyGen: wait for the stand-in to record that aborted
+    // request, so it cannot land in a later test's count.
+    let arrived = 0;
+    const onRequest = (): void => {
+      arrived += 1;
+    };
+    harness.standIn.events.on('request', onRequest);
     const big = paddedFile(mp4, 3 * 1024 * 1024);
     const response = await request(harness.url).post('/v1/asset').attach('file', big, { filename: 'big.mp4', contentType: 'video/mp4' });
+    harness.standIn.events.off('request', onRequest);
     expectError(response, 413, 'FILE_TOO_LARGE');
+    while (harness.standIn.received.length - before < arrived) await nextEvent(harness.standIn.events, 'received');
     expectNothingForwardedSince(before);
     await waitForDirectory(harness.spoolDir, (entries) => entries.length === 0);
   });

@@ -11,6 +11,7 @@ import { type Harness, startHarness, startV3Harness, TEST_API_KEY, type V3Harnes
 import { post, type RawResponse } from '../support/raw-http';
 import { freeLoopbackPort } from '../support/redis-server';
 import { withTimeout } from '../../src/http/with-timeout';
+import { UPSTREAM_BUFFER_BYTES } from '../../src/upload/limits';
 
 const MIB = 1024 * 1024;
 /** Small, so hang and trickle end quickly; the bound below is what the tests hold the proxy to. */
@@ -24,7 +25,10 @@ const UPSTREAM_TEXT = ['javascript:', 'onerror', 'Too many requests', 'Insuffici
 interface FaultCase {
   readonly fault: StandInFault;
   readonly code: ErrorCode;
-  /** Upstream requests seen per mode: buffered retries a connection failure once, streaming never. */
+  /**
+   * Upstream requests seen per way the body went: held whole (buffered mode, and in streaming mode a
+   * request that fits the streaming buffer) is retried once after a connection failure; streamed, never.
+   */
   readonly requests: Readonly<Record<UpstreamMode, number>>;
 }
 
@@ -121,24 +125,33 @@ describe.each<UpstreamMode>(['buffered', 'streaming'])('upstream faults in %s mo
       const { response, arrivals, followedRedirect } = await underFault(harness, () => harness.standIn.setFault(fault), data, contentType);
       expectCatalogueAnswer(response, code);
       expect(followedRedirect).toBe(false);
-      expect(arrivals).toEqual(Array.from({ length: requests[mode] }, () => '/v1/asset'));
+      expect(arrivals).toEqual(Array.from({ length: requests[sentAs(mode, data)] }, () => '/v1/asset'));
       // The log says what happened, never with the key in it (the 401 fault echoes it back).
       expect(harness.logs.text).not.toContain(TEST_API_KEY);
     });
   });
 
+  it('retries a file held whole once when the connection drops before any response byte, and succeeds', async () => {
+    harness.standIn.setFault('drop-connection', 1);
+    const png = fixture('sample.png');
+    const response = await upload(harness, png.bytes, 'image/png');
+    expect(response.status).toBe(201);
+    expect(harness.standIn.received).toHaveLength(2);
+    expect(harness.standIn.received[1]).toMatchObject({ complete: true, bytes: png.bytes.length });
+  });
+
   it(
     mode === 'buffered'
-      ? 'retries once when the connection drops before any response byte, and succeeds'
-      : 'never retries: a dropped connection is 502 after one attempt',
+      ? 'retries a spooled file once when the connection drops before any response byte, and succeeds'
+      : 'never retries a streamed file: a dropped connection is 502 after one attempt',
     async () => {
       harness.standIn.setFault('drop-connection', 1);
-      const png = fixture('sample.png');
-      const response = await upload(harness, png.bytes, 'image/png');
+      const video = paddedFile(fixture('sample.mp4'), 2 * MIB);
+      const response = await upload(harness, video, 'video/mp4');
       if (mode === 'buffered') {
         expect(response.status).toBe(201);
         expect(harness.standIn.received).toHaveLength(2);
-        expect(harness.standIn.received[1]).toMatchObject({ complete: true, bytes: png.bytes.length });
+        expect(harness.standIn.received[1]).toMatchObject({ complete: true, bytes: video.length });
       } else {
         expectCatalogueAnswer(response, 'UPSTREAM_ERROR');
         expect(harness.standIn.received).toHaveLength(1);
@@ -176,7 +189,7 @@ describe.each<UpstreamMode>(['buffered', 'streaming'])('a refused upstream conne
 interface V3FaultCase {
   readonly fault: StandInV3Fault;
   readonly code: ErrorCode;
-  /** Calls to POST /v3/assets per mode: buffered resends a replayable body (same Idempotency-Key) up to 3 times; streaming cannot resend. */
+  /** Calls to POST /v3/assets per way the body went: one held whole is resent (same Idempotency-Key) up to 3 times; a streamed one cannot be. */
   readonly requests: Readonly<Record<UpstreamMode, number>>;
 }
 
@@ -223,8 +236,13 @@ describe.each<UpstreamMode>(['buffered', 'streaming'])('HeyGen v3 upstream fault
       const everything = `${response.text}\n${JSON.stringify(response.headers)}`;
       for (const text of V3_UPSTREAM_TEXT) expect(everything).not.toContain(text);
       expect(followedRedirect).toBe(false);
-      expect(arrivals).toEqual(Array.from({ length: requests[mode] }, () => '/v3/assets'));
+      expect(arrivals).toEqual(Array.from({ length: requests[sentAs(mode, data)] }, () => '/v3/assets'));
       expect(harness.logs.text).not.toContain(TEST_API_KEY);
     });
   });
 });
+
+/** How the proxy sends `data` in `mode`: streamed only in streaming mode and when the request outgrows the streaming buffer. */
+function sentAs(mode: UpstreamMode, data: Buffer): UpstreamMode {
+  return mode === 'streaming' && data.length > UPSTREAM_BUFFER_BYTES ? 'streaming' : 'buffered';
+}

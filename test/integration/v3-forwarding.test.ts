@@ -2,7 +2,8 @@ import request from 'supertest';
 import type { UpstreamMode } from '../../src/config';
 import type { ReceivedV3 } from '../../src/dev/stand-in-heygen-v3';
 import { V3_MULTIPART_MAX_BYTES } from '../../src/heygen/v3/v3-upstream';
-import { FIXTURES, sha256 } from '../support/fixtures';
+import { UPSTREAM_BUFFER_BYTES } from '../../src/upload/limits';
+import { FIXTURES, paddedFile, sha256 } from '../support/fixtures';
 import { startV3Harness, startV3ProxyFor, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
 import { sizedMedia } from '../support/sized-media';
 
@@ -211,11 +212,22 @@ describe('HeyGen v3: what streaming mode streams', () => {
   afterAll(() => harness.close());
 
   it('streams a body whose Content-Length proves the file fits the multipart cap', async () => {
-    const response = await upload(harness, mp4.bytes, mp4.name, mp4.mediaType);
+    const video = paddedFile(mp4, 2 * UPSTREAM_BUFFER_BYTES);
+    const response = await upload(harness, video, mp4.name, mp4.mediaType);
     expect(response.status).toBe(201);
     const call = harness.standIn.received.at(-1)!;
     expect(call.route).toBe('assets');
     expect(call.transferEncoding).toBe('chunked');
+    expect(call.sha256).toBe(sha256(video));
+  });
+
+  it('sends a request that fits the streaming buffer whole, with its length', async () => {
+    const response = await upload(harness, mp4.bytes, mp4.name, mp4.mediaType);
+    expect(response.status).toBe(201);
+    const call = harness.standIn.received.at(-1)!;
+    expect(call.route).toBe('assets');
+    expect(call.transferEncoding).toBeUndefined();
+    expect(call.contentLength).toEqual(expect.any(String));
     expect(call.sha256).toBe(sha256(mp4.bytes));
   });
 
