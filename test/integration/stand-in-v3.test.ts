@@ -8,7 +8,7 @@ import {
 } from '../../src/dev/stand-in-heygen-v3';
 import { FIXTURES, fixture, paddedFile, sha256 } from '../support/fixtures';
 import { multipartBody } from '../support/multipart';
-import { type RawResponse, readResponse } from '../support/raw-http';
+import { openRequest, type RawResponse } from '../support/raw-http';
 import { nextEvent } from '../support/wait';
 
 /**
@@ -40,16 +40,7 @@ interface AssetAnswer {
 
 /** Opens a request and hands it back unfinished, to send the body in pieces or abort it. */
 function open(url: string, method: string, headers: http.OutgoingHttpHeaders) {
-  const req = http.request(url, { method, headers, agent: false });
-  const response = new Promise<RawResponse>((resolve, reject) => {
-    req.once('response', (res) => {
-      readResponse(res).then(resolve, reject);
-    });
-    req.once('error', reject);
-  });
-  // Tests that abort on purpose need not handle the rejection.
-  response.catch(() => undefined);
-  return { req, response };
+  return openRequest(url, { method, headers, agent: false });
 }
 
 /** A whole request; Content-Length is the body's unless the headers name it (undefined: none, so chunked). */

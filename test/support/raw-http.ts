@@ -41,7 +41,12 @@ export function post(url: string, body: Buffer, headers: http.OutgoingHttpHeader
 
 /** Opens a POST and hands back the request, to send the body piece by piece or abort midway. */
 export function openPost(url: string, headers: http.OutgoingHttpHeaders) {
-  const req = http.request(url, { method: 'POST', headers });
+  return openRequest(url, { method: 'POST', headers });
+}
+
+/** Opens any request and hands it back unfinished, to send the body in pieces or abort it. */
+export function openRequest(url: string, options: http.RequestOptions) {
+  const req = http.request(url, options);
   const response = new Promise<RawResponse>((resolve, reject) => {
     req.once('response', (res) => {
       readResponse(res).then(resolve, reject);

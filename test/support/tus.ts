@@ -1,7 +1,7 @@
-import { watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import { type RawResponse, readResponse } from './raw-http';
+import { waitForPath } from './wait';
 
 /**
  * A minimal tus 1.0.0 client over raw HTTP for the resumable tests: each request is explicit, so a
@@ -75,25 +75,8 @@ export function codeOf(response: RawResponse): string | undefined {
 
 /** Resolves once `path` holds at least `bytes` bytes, waking on the file system's change events. */
 export async function waitForFileSize(path: string, bytes: number, timeoutMs = 10_000): Promise<number> {
-  const watcher = watch(path);
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { size } = await stat(path);
-      if (size >= bytes) return size;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`${path} held ${size} bytes, never ${bytes}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        watcher.once('change', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  } finally {
-    watcher.close();
-  }
+  const { size } = await waitForPath(path, () => stat(path), (stats) => stats.size >= bytes, (stats) => `${path} held ${stats.size} bytes, never ${bytes}`, timeoutMs);
+  return size;
 }
 
 /**

@@ -71,6 +71,16 @@ describe('structure walkers refuse polyglots and broken files', () => {
     }
   });
 
+  it('refuses a PNG whose chunk type or data no longer matches its CRC, however the bytes arrive', () => {
+    const png = sample('sample.png');
+    const typeChanged = Buffer.from(png);
+    typeChanged[40] = 0x50; // 'pHYs' becomes 'pHYP': still letters, so only the CRC can tell
+    const dataChanged = Buffer.from(png);
+    dataChanged[54 + 8 + 900]! ^= 0x01; // one bit in the middle of IDAT's data
+    expect(allChunkings('image/png', typeChanged)).toEqual(Array.from({ length: 7 }, () => "PNG chunk 'pHYP' at offset 33 has a wrong CRC"));
+    expect(allChunkings('image/png', dataChanged)).toEqual(Array.from({ length: 7 }, () => "PNG chunk 'IDAT' at offset 54 has a wrong CRC"));
+  });
+
   it('names the broken part', () => {
     expect(checkStructure('image/png', Buffer.concat([sample('sample.png'), html]))).toBe("PNG chunk 'IEND' is not at the end of the file");
     expect(checkStructure('video/mp4', Buffer.concat([ftyp, box('moov', Buffer.alloc(8)), Buffer.from([0, 0, 1, 0, 0x6d, 0x64, 0x61, 0x74])]))).toBe(

@@ -10,27 +10,14 @@ import { ChunkWalker, fourCC, u32 } from './walker';
  * - IEND has length 0 and ends the file: a single byte after its CRC is refused (that is where
  *   "PNG + HTML" polyglots put their second file).
  * - Each chunk's CRC matches (type + data), with node:zlib's native crc32 (about 4 GB/s here, so
- *   it costs little next to the upload itself); on a Node without zlib.crc32 (before 20.15) CRCs
- *   are not checked and everything else still is.
+ *   it costs little next to the upload itself).
  * What it deliberately allows: any ancillary or private chunk type (tEXt, iTXt, eXIf, acTL/fcTL/fdAT
  * of APNG, vendor chunks), any chunk order after IHDR, any image content (the data is not inflated).
  */
 
-type Crc32 = (data: Uint8Array, value?: number) => number;
-const nativeCrc32: Crc32 | undefined = (zlib as unknown as { crc32?: Crc32 }).crc32;
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const MAX_CHUNK_LENGTH = 0x7fffffff;
-
-const CRC_TABLE = (() => {
-  const table = new Int32Array(256);
-  for (let n = 0; n < 256; n += 1) {
-    let c = n;
-    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c;
-  }
-  return table;
-})();
 
 const enum State {
   Signature,
@@ -53,11 +40,9 @@ export class PngWalker extends ChunkWalker {
   /** Payload bytes of the current chunk not yet seen by the CRC. */
   private dataLeft = 0;
   private crc = 0;
-  private readonly checkCrc: boolean;
 
-  constructor(options: { checkCrc?: boolean } = {}) {
+  constructor() {
     super(8, 8);
-    this.checkCrc = (options.checkCrc ?? true) && nativeCrc32 !== undefined;
   }
 
   protected onHeader(): string | undefined {
@@ -86,21 +71,15 @@ export class PngWalker extends ChunkWalker {
         this.chunks += 1;
         this.chunkType = type;
         this.chunkOffset = this.headerOffset;
-        if (this.checkCrc) {
-          let c = -1;
-          for (let k = 4; k < 8; k += 1) c = CRC_TABLE[(c ^ h[k]!) & 0xff]! ^ (c >>> 8);
-          this.crc = (c ^ -1) >>> 0;
-          this.dataLeft = length;
-          this.scanning = length > 0;
-        } else {
-          this.skip = length;
-        }
+        this.crc = zlib.crc32(h.subarray(4, 8));
+        this.dataLeft = length;
+        this.scanning = length > 0;
         this.state = State.Crc;
         this.expect(4);
         return undefined;
       }
       case State.Crc:
-        if (this.checkCrc && u32(h, 0) !== this.crc) {
+        if (u32(h, 0) !== this.crc) {
           return `PNG chunk '${this.chunkType}' at offset ${this.chunkOffset} has a wrong CRC`;
         }
         this.state = this.isIend ? State.AfterEnd : State.ChunkHeader;
@@ -111,10 +90,10 @@ export class PngWalker extends ChunkWalker {
     }
   }
 
-  /** Feeds the chunk's data to the CRC (only used when CRCs are checked). */
+  /** Feeds the chunk's data to the CRC. */
   protected override scan(chunk: Uint8Array, from: number): number {
     const step = Math.min(this.dataLeft, chunk.length - from);
-    this.crc = nativeCrc32!(from === 0 && step === chunk.length ? chunk : chunk.subarray(from, from + step), this.crc);
+    this.crc = zlib.crc32(from === 0 && step === chunk.length ? chunk : chunk.subarray(from, from + step), this.crc);
     this.dataLeft -= step;
     if (this.dataLeft === 0) this.scanning = false;
     return from + step;
