@@ -213,6 +213,16 @@
     el.result.hidden = false;
   }
 
+  /** The page while an upload runs: only Cancel is live. `finish` undoes it. */
+  function start(status) {
+    el.upload.disabled = true;
+    el.input.disabled = true;
+    el.cancel.hidden = false;
+    el.result.hidden = true;
+    setProgress(0);
+    setStatus('busy', status);
+  }
+
   function finish() {
     currentRequest = null;
     el.cancel.hidden = true;
@@ -268,12 +278,7 @@
       finish();
     });
 
-    el.upload.disabled = true;
-    el.input.disabled = true;
-    el.cancel.hidden = false;
-    el.result.hidden = true;
-    setProgress(0);
-    setStatus('busy', `Uploading ${file.name}…`);
+    start(`Uploading ${file.name}…`);
     xhr.send(form);
   }
 
@@ -347,12 +352,7 @@
         finish();
       },
     };
-    el.upload.disabled = true;
-    el.input.disabled = true;
-    el.cancel.hidden = false;
-    el.result.hidden = true;
-    setProgress(0);
-    setStatus('busy', `Uploading ${file.name} (resumable)…`);
+    start(`Uploading ${file.name} (resumable)…`);
     upload.start();
   }
 
