@@ -1,13 +1,9 @@
 import { tmpdir } from 'node:os';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Config } from './config';
 import type { AppDependencies } from './dependencies';
-import { clientIdleTimeout } from './http/client-idle-timeout';
-import { clientUploadCap } from './http/client-uploads/client-upload-cap';
-import { clientMinRate } from './http/client-min-rate';
 import { errorHandler } from './http/error-handler';
-import { sendContinue } from './http/expect-continue';
 import { healthRoutes } from './http/health-routes';
 import { createIdempotencyGuard } from './http/idempotency/idempotency-guard';
 import { limitsHandler } from './http/limits-route';
@@ -16,9 +12,8 @@ import { openApiHandler } from './http/openapi-route';
 import { originPolicy } from './http/origin-policy';
 import { uploadRateLimit } from './http/rate-limit';
 import { requestLog } from './http/request-log';
-import { requireUploadToken } from './http/require-upload-token';
 import { resumableRoutes } from './http/resumable-routes';
-import { shutdownGate } from './http/shutdown-gate';
+import { createUploadEdge } from './http/upload-edge';
 import { uploadMetrics } from './http/upload-metrics';
 import { uploadPrecheck } from './http/upload-precheck';
 import { uploadHandler } from './http/upload-route';
@@ -40,9 +35,13 @@ export function createApp(config: Config, deps: AppDependencies): Express {
     spoolDirectory: config.tmpDir ?? tmpdir(),
     upstream: deps.upstream,
   });
-  const tokenCheck: RequestHandler[] = config.uploadTokenSecret ? [requireUploadToken(config.uploadTokenSecret)] : [];
-  // One limiter for both upload routes: a client has one budget of uploads, however it sends them.
-  const rateLimit = uploadRateLimit(config, deps.metrics, deps.logger, deps.redis);
+  // Every route that takes upload bytes passes this one chain (http/upload-edge.ts).
+  const uploadChain = createUploadEdge(config, {
+    readiness: deps.readiness,
+    gate: deps.gate,
+    uploadLeases: deps.uploadLeases,
+    rateLimit: uploadRateLimit(config, deps.metrics, deps.logger, deps.redis),
+  });
 
   app.use(requestContext());
   app.use(requestLog(deps.logger));
@@ -60,20 +59,12 @@ export function createApp(config: Config, deps: AppDependencies): Express {
   app
     .route('/v1/asset')
     .post(
-      shutdownGate(deps.readiness),
-      ...tokenCheck,
-      rateLimit,
-      clientUploadCap(config.maxUploadsPerClient, deps.uploadLeases),
-      deps.gate.middleware(),
-      uploadPrecheck(config.maxBytes),
-      sendContinue(),
-      clientIdleTimeout(config.clientIdleTimeoutMs),
-      clientMinRate(config.clientMinBytesPerSecond, config.clientMinRateWindowMs),
+      ...uploadChain({ startsUpload: true, precheck: [uploadPrecheck(config.maxBytes)] }),
       uploadHandler(parseMultipart, createIdempotencyGuard(deps.idempotency, deps.logger)),
     )
     .all(methodNotAllowed());
 
-  app.use('/v1/uploads', resumableRoutes(config, { intake: deps.resumable, metrics: deps.metrics, readiness: deps.readiness, gate: deps.gate, rateLimit }));
+  app.use('/v1/uploads', resumableRoutes(config, { intake: deps.resumable, metrics: deps.metrics, uploadChain }));
 
   app.use(notFound());
   app.use(errorHandler());

@@ -45,6 +45,10 @@ export interface Config {
   readonly resumableDir: string | undefined;
   readonly resumableExpiryMs: number;
   readonly resumableMaxDiskBytes: number;
+  /** One client's share of resumableMaxDiskBytes (declared bytes of its unfinished uploads). */
+  readonly resumableMaxBytesPerClient: number;
+  /** One client's unfinished resumable uploads, across replicas when Redis is shared. */
+  readonly maxResumableUploadsPerClient: number;
   readonly resumableCleanupIntervalMs: number;
 }
 
@@ -161,7 +165,16 @@ const environmentSchema = z.object({
   RESUMABLE_EXPIRY_MS: positiveInt('RESUMABLE_EXPIRY_MS').default(24 * 60 * 60 * 1000),
   RESUMABLE_MAX_DISK_BYTES: positiveInt('RESUMABLE_MAX_DISK_BYTES').default(10 * 1024 * MIB),
   RESUMABLE_CLEANUP_INTERVAL_MS: positiveInt('RESUMABLE_CLEANUP_INTERVAL_MS').default(10 * 60 * 1000),
+  // Defaults to DEFAULT_CLIENT_SHARE_BYTES, raised to the largest file limit (filled in after parsing).
+  RESUMABLE_MAX_BYTES_PER_CLIENT: positiveInt('RESUMABLE_MAX_BYTES_PER_CLIENT').optional(),
+  MAX_RESUMABLE_UPLOADS_PER_CLIENT: positiveInt('MAX_RESUMABLE_UPLOADS_PER_CLIENT').default(8),
 });
+
+/**
+ * One client's default share of the resumable store: a tenth of the default disk budget, so at least
+ * ten clients are needed to fill it, and always room for one largest file.
+ */
+const DEFAULT_CLIENT_SHARE_BYTES = 1024 * MIB;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -196,6 +209,15 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
   }
   const env = parsed.data;
   const sizeDefaults = DEFAULT_MAX_BYTES[env.HEYGEN_API];
+  const maxBytes = Object.freeze({
+    image: env.MAX_IMAGE_BYTES ?? sizeDefaults.image,
+    video: env.MAX_VIDEO_BYTES ?? sizeDefaults.video,
+    audio: env.MAX_AUDIO_BYTES ?? sizeDefaults.audio,
+  });
+  const largestFile = Math.max(...Object.values(maxBytes));
+  if (env.RESUMABLE_MAX_BYTES_PER_CLIENT !== undefined && env.RESUMABLE_MAX_BYTES_PER_CLIENT < largestFile) {
+    throw new ConfigError([`RESUMABLE_MAX_BYTES_PER_CLIENT must be at least the largest file limit (${largestFile} bytes), or no client could upload such a file`]);
+  }
   return Object.freeze({
     heygenApiKey: new Secret(env.HEYGEN_API_KEY),
     heygenApi: env.HEYGEN_API,
@@ -203,11 +225,7 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
     heygenUploadUrl: env.HEYGEN_UPLOAD_URL,
     port: env.PORT,
     host: env.HOST,
-    maxBytes: Object.freeze({
-      image: env.MAX_IMAGE_BYTES ?? sizeDefaults.image,
-      video: env.MAX_VIDEO_BYTES ?? sizeDefaults.video,
-      audio: env.MAX_AUDIO_BYTES ?? sizeDefaults.audio,
-    }),
+    maxBytes,
     upstreamMode: env.UPSTREAM_MODE,
     upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     logLevel: env.LOG_LEVEL,
@@ -230,5 +248,7 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
     resumableExpiryMs: env.RESUMABLE_EXPIRY_MS,
     resumableMaxDiskBytes: env.RESUMABLE_MAX_DISK_BYTES,
     resumableCleanupIntervalMs: env.RESUMABLE_CLEANUP_INTERVAL_MS,
+    resumableMaxBytesPerClient: env.RESUMABLE_MAX_BYTES_PER_CLIENT ?? Math.max(DEFAULT_CLIENT_SHARE_BYTES, largestFile),
+    maxResumableUploadsPerClient: env.MAX_RESUMABLE_UPLOADS_PER_CLIENT,
   });
 }

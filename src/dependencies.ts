@@ -11,7 +11,9 @@ import type { IdempotencyStore } from './http/idempotency/idempotency-store';
 import { MemoryIdempotencyStore } from './http/idempotency/memory-store';
 import { RedisIdempotencyStore } from './http/idempotency/redis-store';
 import { createResumableIntake, type ResumableIntake } from './intake/resumable/resumable-intake';
+import { MemoryCompletionClaims } from './intake/resumable/completion-claims';
 import { RedisLocker } from './intake/resumable/redis-locker';
+import { MemoryUploadReservations, RedisUploadReservations } from './state/upload-reservations';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
 import { Readiness } from './ops/readiness';
@@ -52,14 +54,21 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
         ? undefined
         : createRedisConnection(config.redisUrl, logger);
   if (redis) readiness.add(redisReadinessCheck(redis));
+  const reservationLimits = {
+    totalBytes: config.resumableMaxDiskBytes,
+    bytesPerClient: config.resumableMaxBytesPerClient,
+    uploadsPerClient: config.maxResumableUploadsPerClient,
+  };
   const resumable =
     overrides.resumable ??
     createResumableIntake({
       core: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
       directory: config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable'),
       expiryMs: config.resumableExpiryMs,
-      maxDiskBytes: config.resumableMaxDiskBytes,
+      reservations: redis ? new RedisUploadReservations(redis, reservationLimits) : new MemoryUploadReservations(reservationLimits),
+      limits: reservationLimits,
       locker: redis ? new RedisLocker(redis) : undefined,
+      claims: new MemoryCompletionClaims(),
       logger,
     });
   return {

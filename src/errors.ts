@@ -77,6 +77,10 @@ export const ERROR_CATALOGUE = {
   OFFSET_MISMATCH: { status: 409, message: "Upload-Offset does not match the upload's offset; ask for it with HEAD and resume from there." },
   UPLOAD_EXPIRED: { status: 410, message: 'This upload expired before it was finished; start a new one.' },
   TUS_RESUMABLE_REQUIRED: { status: 412, message: 'Send Tus-Resumable: 1.0.0 with every request to this endpoint.' },
+  TOO_MANY_UNFINISHED_UPLOADS: {
+    status: 429,
+    message: 'You hold as many unfinished resumable uploads as one client may; finish or delete one before starting another.',
+  },
   UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload; retry shortly.' },
   RESUMABLE_UNAVAILABLE: {
     status: 503,

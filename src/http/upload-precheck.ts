@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
-import { describeBytes, largestFileBytes, type MediaLimits, MULTIPART_OVERHEAD_ALLOWANCE } from '../upload/limits';
+import { fileTooLarge } from '../upload/admission';
+import { largestFileBytes, type MediaLimits, MULTIPART_OVERHEAD_ALLOWANCE } from '../upload/limits';
 
 /**
  * Refusals that need only the headers: a body that is not multipart, and a Content-Length that is
@@ -16,7 +17,7 @@ export function uploadPrecheck(maxBytes: MediaLimits): RequestHandler {
     }
     const declaredLength = Number(req.get('content-length'));
     if (Number.isFinite(declaredLength) && declaredLength > largestBody) {
-      next(new ApiError('FILE_TOO_LARGE', `Files may be at most ${describeBytes(largestFile)}.`));
+      next(fileTooLarge(maxBytes));
       return;
     }
     next();

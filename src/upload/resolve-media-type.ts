@@ -1,4 +1,5 @@
 import { ApiError } from '../errors';
+import { unsupportedMediaType } from './admission';
 import { type AllowedMediaType, isAllowedMediaType, normaliseDeclaredType } from './media-types';
 
 /**
@@ -10,7 +11,7 @@ import { type AllowedMediaType, isAllowedMediaType, normaliseDeclaredType } from
 export function resolveMediaType(declared: string | undefined, detected: string | undefined): AllowedMediaType {
   const declaredType = normaliseDeclaredType(declared);
   if (declaredType !== undefined && !isAllowedMediaType(declaredType)) {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Files of type ${declaredType} are not accepted; send PNG, JPEG, MP4, WebM or MP3.`);
+    throw unsupportedMediaType(declaredType);
   }
   if (detected === undefined || !isAllowedMediaType(detected)) {
     throw declaredType === undefined

@@ -1,37 +1,36 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
-import { ApiError } from '../../errors';
+import type { Upload } from '@tus/utils';
+import { fileTooLarge } from '../../upload/admission';
 import { detectMediaType } from '../../upload/detect-media-type';
-import { DETECTION_BYTES, type MediaLimits, tooLargeMessage } from '../../upload/limits';
+import { DETECTION_BYTES, type MediaLimits } from '../../upload/limits';
 import { kindOf } from '../../upload/media-types';
 import { resolveMediaType } from '../../upload/resolve-media-type';
+import type { UploadReservations } from '../../state/upload-reservations';
 import { declaredFileOf } from './declared-file';
 
-/** What the tus intake needs of its store besides what @tus/server uses. */
-export interface ResumableStore {
-  readonly directory: string;
-  /** Path of an upload's bytes. */
-  pathOf(id: string): string;
-  /** Sum of the declared lengths of the uploads on disk (in progress or waiting to be forwarded). */
-  bytesReserved(): Promise<number>;
-}
-
 /**
- * @tus/file-store, plus the project's first-bytes check: as soon as an upload holds its first 4100
- * bytes (or all of a smaller file), they are sniffed against the declared type and the type's size
- * limit, and a refused upload is removed at once (its bytes and its info), within the write that
- * brought them, under the upload's lock. Deferred lengths are not offered (HeyGen needs the size
- * before the first byte goes to it), so the creation-defer-length extension is not advertised.
+ * @tus/file-store, plus two duties of the resumable intake that belong where bytes are stored:
+ * - the first-bytes check: as soon as an upload holds its first 4100 bytes (or all of a smaller
+ *   file), they are sniffed against the declared type and the type's size limit, and a refused
+ *   upload is removed at once, within the write that brought them, under the upload's lock, whether
+ *   that write then succeeded or failed (a PATCH that stored every byte and then one too many);
+ * - the disk budget: an upload's reservation (reserved at creation) is dropped whenever the upload
+ *   leaves the store, however it leaves (forwarded, refused, terminated, expired).
+ * Deferred lengths are not offered (HeyGen needs the size before the first byte goes to it), so the
+ * creation-defer-length extension is not advertised.
  */
-export class CheckedFileStore extends FileStore implements ResumableStore {
+export class CheckedFileStore extends FileStore {
   readonly #maxBytes: MediaLimits;
+  readonly #reservations: UploadReservations;
 
-  constructor(options: { directory: string; expirationPeriodInMilliseconds: number; maxBytes: MediaLimits }) {
+  constructor(options: { directory: string; expirationPeriodInMilliseconds: number; maxBytes: MediaLimits; reservations: UploadReservations }) {
     super({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds });
     this.#maxBytes = options.maxBytes;
+    this.#reservations = options.reservations;
     this.extensions = this.extensions.filter((extension) => extension !== 'creation-defer-length');
   }
 
@@ -39,19 +38,36 @@ export class CheckedFileStore extends FileStore implements ResumableStore {
     return join(this.directory, id);
   }
 
-  override async write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
-    const written = await super.write(readable, id, offset);
-    if (offset < DETECTION_BYTES) await this.#checkHead(id, written);
-    return written;
+  override async create(upload: Upload): Promise<Upload> {
+    try {
+      return await super.create(upload);
+    } catch (error) {
+      await this.#reservations.release(upload.id).catch(() => undefined);
+      throw error;
+    }
   }
 
-  async bytesReserved(): Promise<number> {
-    let total = 0;
-    for (const id of await this.configstore.list?.() ?? []) {
-      const info = await this.configstore.get(id);
-      total += info?.size ?? 0;
+  override async remove(id: string): Promise<void> {
+    try {
+      await super.remove(id);
+    } finally {
+      await this.#reservations.release(id);
     }
-    return total;
+  }
+
+  override async write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
+    if (offset >= DETECTION_BYTES) return super.write(readable, id, offset);
+    let written: number;
+    try {
+      written = await super.write(readable, id, offset);
+    } catch (error) {
+      // The bytes that did arrive are stored: they are checked all the same, and a refusal is the answer.
+      const stored = await stat(this.pathOf(id)).then((info) => info.size, () => 0);
+      await this.#checkHead(id, stored);
+      throw error;
+    }
+    await this.#checkHead(id, written);
+    return written;
   }
 
   async #checkHead(id: string, offset: number): Promise<void> {
@@ -61,9 +77,8 @@ export class CheckedFileStore extends FileStore implements ResumableStore {
     if (offset < needed) return;
     try {
       const head = await readFirstBytes(this.pathOf(id), needed);
-      const mediaType = resolveMediaType(declaredFileOf(info.metadata).declaredType, await detectMediaType(head));
-      const kind = kindOf(mediaType);
-      if (info.size > this.#maxBytes[kind]) throw new ApiError('FILE_TOO_LARGE', tooLargeMessage(kind, this.#maxBytes[kind]));
+      const kind = kindOf(resolveMediaType(declaredFileOf(info.metadata).declaredType, await detectMediaType(head)));
+      if (info.size > this.#maxBytes[kind]) throw fileTooLarge(this.#maxBytes, kind);
     } catch (error) {
       await this.remove(id).catch(() => undefined);
       throw error;

@@ -1,44 +1,47 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express';
 import { MemoryLocker, Server } from '@tus/server';
-import type { Locker, Upload } from '@tus/utils';
+import type { Locker } from '@tus/utils';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
 import { ApiError, isApiError } from '../../errors';
 import type { AssetRecord } from '../../heygen/asset-record';
 import { isUpstreamFailure } from '../../heygen/upstream-failure';
 import type { Logger } from '../../ops/logger';
 import { contextOf } from '../../request-context';
-import { describeBytes, largestFileBytes, SPOOL_BUFFER_BYTES, tooLargeMessage } from '../../upload/limits';
-import { isAllowedMediaType, kindOf, normaliseDeclaredType } from '../../upload/media-types';
-import { prepareUpload, type UploadCore } from '../../upload/prepare-upload';
+import type { ReservationRefusal, UploadReservations } from '../../state/upload-reservations';
+import { describeBytes, largestFileBytes, SPOOL_BUFFER_BYTES } from '../../upload/limits';
+import type { UploadCore } from '../../upload/prepare-upload';
 import { CheckedFileStore } from './checked-file-store';
+import { createCompletion } from './completion';
+import type { CompletionClaims } from './completion-claims';
 import { type CompletionRecord, CompletionRecords } from './completion-records';
-import { declaredFileOf, UPLOAD_ID } from './declared-file';
+import { UPLOAD_ID } from './declared-file';
+import { mayAccess, ownerOf, withOwner } from './ownership';
 import { fromTusRefusal } from './tus-errors';
 
 /** Where the tus endpoint is mounted; its Location headers are relative to the host (`/v1/uploads/<id>`). */
 export const RESUMABLE_PATH = '/v1/uploads';
 /** The response header of the completing request that names the HeyGen asset (its body is the record). */
 export const ASSET_ID_HEADER = 'Asset-Id';
-/** A forwarding claim not refreshed for this long belongs to a replica that died. */
-const CLAIM_STALE_MS = 60_000;
-const CLAIM_REFRESH_MS = 10_000;
-/** Seconds a client refused for lack of disk should wait. */
+/** Seconds a client refused for lack of room should wait: uploads finish or expire in minutes. */
 const STORAGE_FULL_RETRY_AFTER_SECONDS = 60;
 
 export interface ResumableOptions {
   readonly core: UploadCore;
   readonly directory: string;
   readonly expiryMs: number;
-  readonly maxDiskBytes: number;
+  /** The running totals of declared bytes and unfinished uploads, per client and in all. */
+  readonly reservations: UploadReservations;
+  readonly limits: { readonly totalBytes: number; readonly bytesPerClient: number; readonly uploadsPerClient: number };
   /** A lock shared by the replicas (Redis), or undefined for @tus/server's in-process MemoryLocker. */
   readonly locker: Locker | undefined;
+  readonly claims: CompletionClaims;
   readonly logger: Logger;
 }
 
-/** Where a resumable upload stands, for `GET /v1/uploads/<id>`. */
+/** Where a resumable upload stands, for the edge's answers (GET, and PATCH/HEAD/DELETE of a finished upload). */
 export type ResumableStatus =
   | { readonly state: 'done'; readonly record: AssetRecord }
   | { readonly state: 'forwarding' }
@@ -49,186 +52,133 @@ export type ResumableStatus =
   | { readonly state: 'expired' };
 
 export interface ResumableIntake {
-  /** Express handler for every tus request (POST, HEAD, PATCH, DELETE, OPTIONS) under RESUMABLE_PATH. */
+  /**
+   * Express handler for every tus request (POST, HEAD, PATCH, DELETE, OPTIONS) under RESUMABLE_PATH,
+   * once the edge has passed it; `req.params.id` is the upload the proxy checked, and the one tus acts on.
+   */
   readonly handle: RequestHandler;
   /** `tokenSubject`: the caller's, when upload tokens are on (an upload is only its creator's). */
   status(id: string, tokenSubject?: string): Promise<ResumableStatus>;
   /** Removes expired unfinished uploads (the store's deleteExpired) and old completion records. */
   cleanup(): Promise<{ expired: number; records: number }>;
+  /** Counts the uploads already stored against the disk budget, then cleans up every `intervalMs`. */
   start(intervalMs: number): Promise<void>;
   close(): void;
 }
 
 /**
- * The tus 1.0.0 intake (core, creation, termination, expiration) on the tus project's own
- * @tus/server and @tus/file-store. Every request arrives here after the edge (origin, token, rate
- * limit, gate); errors, from tus or from the checks, go to the edge's error handler as catalogue
- * errors. A finished upload is read back from disk into the upload core and sent to HeyGen once.
+ * The tus 1.0.0 intake (core, creation, creation-with-upload, termination, expiration) on the tus
+ * project's own @tus/server and @tus/file-store. Every request arrives here after the edge (origin,
+ * token, rate limit, caps, gate); errors, from tus or from the checks, go to the edge's error handler
+ * as catalogue errors. A finished upload is forwarded once (completion.ts) and its bytes leave the
+ * disk when the request that forwarded it is over.
  */
 export function createResumableIntake(options: ResumableOptions): ResumableIntake {
-  const { core, logger } = options;
-  const store = new CheckedFileStore({ directory: options.directory, expirationPeriodInMilliseconds: options.expiryMs, maxBytes: core.maxBytes });
-  const records = new CompletionRecords(options.directory, CLAIM_STALE_MS);
-  const running = new Map<string, Promise<ForwardOutcome>>();
-  /** The error a hook threw, by tus request, so the edge answers with it rather than tus's 500. */
-  const thrown = new WeakMap<object, unknown>();
+  const { core, logger, reservations } = options;
+  const store = new CheckedFileStore({ directory: options.directory, expirationPeriodInMilliseconds: options.expiryMs, maxBytes: core.maxBytes, reservations });
+  const records = new CompletionRecords(options.directory);
+  const completion = createCompletion({
+    core,
+    records,
+    claims: options.claims,
+    read: (id) => createReadStream(store.pathOf(id), { highWaterMark: SPOOL_BUFFER_BYTES }),
+    discard: (id) => store.remove(id),
+  });
+
+  /** What the bridge knows of each tus request: its Express pair, the id the edge checked, what it forwarded. */
+  interface Exchange {
+    readonly req: ExpressRequest;
+    readonly res: ExpressResponse;
+    readonly id: string | undefined;
+    created?: string;
+    forwarded?: string;
+    thrown?: unknown;
+  }
+  const exchanges = new WeakMap<object, Exchange>();
+  const exchangeOf = (request: object): Exchange => {
+    const exchange = exchanges.get(request);
+    if (exchange === undefined) throw new Error('a tus request reached the intake without its Express pair');
+    return exchange;
+  };
 
   const server = new Server({
     path: RESUMABLE_PATH,
     datastore: store,
     locker: options.locker ?? new MemoryLocker(),
     relativeLocation: true,
-    // Tus-Max-Size and the cap on every chunk. A creation is measured by onUploadCreate instead, against
-    // its declared type's own limit (0: tus does not check it first with the largest one).
-    maxSize: (req) => (req.method === 'POST' ? 0 : largestFileBytes(core.maxBytes)),
+    // tus acts on exactly the id the edge checked (Express's path parameter), never on its own parse
+    // of the whole URL, where a query string could name another upload.
+    getFileIdFromRequest: (request) => exchangeOf(request).id,
+    // Tus-Max-Size and the cap on every chunk. A creation was admitted by the edge (admitDeclared)
+    // against its declared type's own limit (0: tus does not check it again with the largest one).
+    maxSize: (request) => (request.method === 'POST' ? 0 : largestFileBytes(core.maxBytes)),
     namingFunction: () => randomBytes(16).toString('hex'),
-    onUploadCreate: async (req, upload) => {
-      checkCreation(upload, core.maxBytes);
-      const reserved = await store.bytesReserved();
-      if (reserved + (upload.size ?? 0) > options.maxDiskBytes) {
-        throw new ApiError('STORAGE_FULL', undefined, {
-          cause: new Error(`${describeBytes(reserved)} of ${describeBytes(options.maxDiskBytes)} reserved`),
-          headers: { 'Retry-After': String(STORAGE_FULL_RETRY_AFTER_SECONDS) },
-        });
-      }
-      // With upload tokens on, the upload is its creator's: other subjects get 404 for it.
-      const subject = responseOf(req) === undefined ? undefined : contextOf(responseOf(req)!).tokenSubject;
-      // A client may not name an owner itself.
-      const metadata = Object.fromEntries(Object.entries(upload.metadata ?? {}).filter(([key]) => key !== OWNER_KEY));
-      return { metadata: subject === undefined ? metadata : { ...metadata, [OWNER_KEY]: ownerTag(subject) } };
+    onUploadCreate: async (request, upload) => {
+      const exchange = exchangeOf(request);
+      const context = contextOf(exchange.res);
+      // The edge's per-client cap named the client (clientKeyOf) before this request got here.
+      const refusal = await reserve(upload.id, context.clientKey ?? 'unknown', upload.size ?? 0);
+      if (refusal !== undefined) throw refusal;
+      exchange.created = upload.id;
+      return { metadata: withOwner(upload.metadata, context.tokenSubject) };
     },
-    onIncomingRequest: async (req, id) => {
-      if (req.method === 'POST') return;
-      const owner = (await store.configstore.get(id))?.metadata?.[OWNER_KEY] ?? undefined;
-      if (!mayAccess(owner, subjectOf(responseOf(req)))) throw new ApiError('UPLOAD_NOT_FOUND');
-    },
-    onUploadFinish: async (req, upload) => {
-      const res = responseOf(req);
-      const outcome = await complete(upload);
-      const status = req.method === 'POST' ? 201 : outcome.state === 'done' ? 200 : 202;
+    onUploadFinish: async (request, upload) => {
+      const exchange = exchangeOf(request);
+      const outcome = await completion.complete(upload);
+      const status = request.method === 'POST' ? 201 : outcome.state === 'done' ? 200 : 202;
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
       if (outcome.state === 'forwarding') return { status_code: status, headers, body: JSON.stringify({ status: 'forwarding' }) };
-      if (res) {
-        contextOf(res).mediaType = outcome.record.media_type;
-        contextOf(res).bytes = outcome.record.size_bytes;
-      }
+      exchange.forwarded = upload.id;
+      const context = contextOf(exchange.res);
+      context.mediaType = outcome.record.media_type;
+      context.bytes = outcome.record.size_bytes;
       headers[ASSET_ID_HEADER] = outcome.record.id;
       return { status_code: status, headers, body: JSON.stringify(outcome.record) };
     },
-    onResponseError: (req, error) => {
-      thrown.set(req, error);
+    onResponseError: (request, error) => {
+      exchangeOf(request).thrown = error;
       return undefined;
     },
   });
 
-  type ForwardOutcome = { readonly state: 'done'; readonly record: AssetRecord } | { readonly state: 'forwarding' };
-
-  /** Forward a finished upload once, whoever asks (a retried final PATCH, another replica). */
-  async function complete(upload: Upload): Promise<ForwardOutcome> {
-    const earlier = await records.read(upload.id);
-    if (earlier?.state === 'done') return earlier;
-    if (earlier?.state === 'refused') throw new ApiError(earlier.code, earlier.message);
-    let run = running.get(upload.id);
-    if (run === undefined) {
-      if (!(await records.claim(upload.id))) return { state: 'forwarding' };
-      run = forward(upload).finally(() => running.delete(upload.id));
-      running.set(upload.id, run);
-    }
-    return run;
-  }
-
-  async function forward(upload: Upload): Promise<ForwardOutcome> {
-    const { id } = upload;
-    const path = store.pathOf(id);
-    const refresher = setInterval(() => void records.refresh(id), CLAIM_REFRESH_MS);
-    refresher.unref();
+  async function reserve(id: string, clientKey: string, bytes: number): Promise<ApiError | undefined> {
+    let refusal: ReservationRefusal | undefined;
     try {
-      const reopen = () => createReadStream(path, { highWaterMark: SPOOL_BUFFER_BYTES });
-      const prepared = await prepareUpload(
-        core,
-        { stream: reopen(), reopen, ...declaredFileOf(upload.metadata) },
-        // One HeyGen asset per upload, however often forwarding is tried: the key is the upload's.
-        { upstreamKey: () => `hup-tus-${id}`, ...(upload.size === undefined ? {} : { sizeAtMost: upload.size }), checksum: true, purpose: 'forward' },
-      );
-      let record: AssetRecord;
-      try {
-        record = await prepared.send();
-      } finally {
-        await prepared.dispose();
-      }
-      const owner = ownerOf(upload);
-      await records.write(id, { state: 'done', record, at: Date.now(), ...(owner === undefined ? {} : { owner }) });
-      // HeyGen has the bytes: they leave the disk; the record stays for GET and for retries.
-      await store.remove(id).catch((error: unknown) => logger.warn({ err: String(error), upload: id }, 'could not remove a forwarded upload'));
-      return { state: 'done', record };
+      refusal = await reservations.reserve(id, clientKey, bytes);
     } catch (error) {
-      if (isApiError(error)) {
-        // The proxy refused the finished file: final, and its bytes go.
-        const owner = ownerOf(upload);
-        await records.write(id, { state: 'refused', code: error.code, message: error.message, at: Date.now(), ...(owner === undefined ? {} : { owner }) });
-        await store.remove(id).catch(() => undefined);
-      } else if (isUpstreamFailure(error)) {
-        await records.write(id, { state: 'failed', kind: error.kind, ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }), at: Date.now() });
-      }
-      throw error;
-    } finally {
-      clearInterval(refresher);
-      await records.release(id);
+      return new ApiError('RESUMABLE_UNAVAILABLE', undefined, { cause: error, headers: { 'Retry-After': '1' } });
+    }
+    const retryAfter = { 'Retry-After': String(STORAGE_FULL_RETRY_AFTER_SECONDS) };
+    const { limits } = options;
+    switch (refusal) {
+      case undefined:
+        return undefined;
+      case 'store-full':
+        return new ApiError('STORAGE_FULL', undefined, { headers: retryAfter, cause: new Error(`the ${describeBytes(limits.totalBytes)} of RESUMABLE_MAX_DISK_BYTES are reserved`) });
+      case 'client-uploads':
+        return new ApiError('TOO_MANY_UNFINISHED_UPLOADS', `You hold ${limits.uploadsPerClient} unfinished resumable uploads, as many as one client may; finish or delete one before starting another.`, { headers: retryAfter });
+      case 'client-bytes':
+        return new ApiError('TOO_MANY_UNFINISHED_UPLOADS', `Your unfinished resumable uploads would hold more than the ${describeBytes(limits.bytesPerClient)} one client may; finish or delete one before starting another.`, { headers: retryAfter });
     }
   }
 
-  /** An upload already forwarded (or refused) is answered from its record: its bytes are gone. */
-  async function answerFromRecord(req: Request, res: Response, next: NextFunction, id: string): Promise<boolean> {
-    if (req.method !== 'PATCH' && req.method !== 'HEAD' && req.method !== 'DELETE') return false;
-    const record = await records.read(id);
-    if (record === undefined || record.state === 'failed') return false;
-    if (!mayAccess(record.owner, subjectOf(res))) {
-      next(new ApiError('UPLOAD_NOT_FOUND'));
-      return true;
-    }
-    res.setHeader('Tus-Resumable', '1.0.0');
-    if (record.state === 'refused') {
-      next(new ApiError(record.code, record.message));
-      return true;
-    }
-    if (req.method === 'DELETE') {
-      next(new ApiError('INVALID_TUS_REQUEST', 'This upload is complete and can no longer be terminated.'));
-      return true;
-    }
-    const size = String(record.record.size_bytes);
-    res.setHeader('Upload-Offset', size);
-    res.setHeader('Upload-Length', size);
-    if (req.method === 'HEAD') {
-      res.status(200).end();
-      return true;
-    }
-    // A retried final PATCH whose first answer was lost: the same answer again, nothing sent twice.
-    res.setHeader(ASSET_ID_HEADER, record.record.id);
-    contextOf(res).mediaType = record.record.media_type;
-    res.status(200).json(record.record);
-    // The retry's body (normally empty) is not needed.
-    req.resume();
-    return true;
-  }
+  const handle: RequestHandler = (req, res, next) => {
+    const request = new NodeRequest({ req, res });
+    const id = typeof req.params.id === 'string' ? req.params.id : undefined;
+    const exchange: Exchange = { req, res, id };
+    exchanges.set(request, exchange);
+    const work = bridge(request, exchange);
+    // The edge's slot and lease are held until the forward is over, even when the client has gone.
+    contextOf(res).uploadSettled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    work.catch(next);
+  };
 
-  const handle: RequestHandler = async (req, res, passOn) => {
-    const mountedUrl = req.url;
-    // Express puts its mount point back in front of req.url when the request leaves the router.
-    const next: NextFunction = (error?: unknown) => {
-      req.url = mountedUrl;
-      passOn(error);
-    };
+  async function bridge(request: InstanceType<typeof NodeRequest>, exchange: Exchange): Promise<void> {
+    const { res } = exchange;
     try {
-      const id = idOf(req);
-      // tus reads the upload id from the whole path; Express strips its mount point from req.url.
-      req.url = req.originalUrl;
-      if (id !== undefined && !UPLOAD_ID.test(id)) {
-        res.setHeader('Tus-Resumable', '1.0.0');
-        next(new ApiError('UPLOAD_NOT_FOUND'));
-        return;
-      }
-      if (id !== undefined && (await answerFromRecord(req, res, next, id))) return;
-      const request = new NodeRequest({ req, res });
       const response = await server.handleWeb(request);
       // The edge owns CORS (ALLOWED_ORIGINS); tus's own would allow any origin.
       for (const name of [...response.headers.keys()]) {
@@ -236,29 +186,33 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
       }
       if (response.status >= 400) {
         const text = await response.text();
-        for (const name of ['tus-resumable', 'upload-offset', 'connection']) {
+        for (const name of ['upload-offset', 'connection']) {
           const value = response.headers.get(name);
           if (value !== null) res.setHeader(name, value);
         }
-        next(toCatalogue(thrown.get(request), response.status, text));
-        return;
+        // A creation whose forward failed keeps its bytes: its Location lets the client retry by id.
+        if (exchange.created !== undefined && isUpstreamFailure(exchange.thrown)) res.setHeader('Location', `${RESUMABLE_PATH}/${exchange.created}`);
+        throw toCatalogue(exchange.thrown, response.status, text);
       }
       // tus leaves the reason phrase empty ("HTTP/1.1 201 "); give it the usual one.
       const answer = response.statusText === '' ? new Response(response.body, { status: response.status, statusText: STATUS_CODES[response.status] ?? '', headers: response.headers }) : response;
       await sendNodeResponse(res, answer);
-    } catch (error) {
-      next(error);
+    } finally {
+      // HeyGen has the bytes: they leave the disk now that tus is done with the upload; the record stays.
+      if (exchange.forwarded !== undefined) {
+        await store.remove(exchange.forwarded).catch((error: unknown) => logger.warn({ err: String(error), upload: exchange.forwarded }, 'could not remove a forwarded upload'));
+      }
     }
-  };
+  }
 
   async function status(id: string, tokenSubject?: string): Promise<ResumableStatus> {
     if (!UPLOAD_ID.test(id)) return { state: 'missing' };
     const record = await records.read(id);
-    const owner = record?.owner ?? (await store.configstore.get(id))?.metadata?.[OWNER_KEY] ?? undefined;
+    const owner = record?.owner ?? ownerOf((await store.configstore.get(id))?.metadata);
     if (!mayAccess(owner, tokenSubject)) return { state: 'missing' };
     if (record?.state === 'done') return { state: 'done', record: record.record };
     if (record?.state === 'refused') return { state: 'refused', error: new ApiError(record.code, record.message) };
-    if (running.has(id) || (await records.forwarding(id))) return { state: 'forwarding' };
+    if (await completion.isForwarding(id)) return { state: 'forwarding' };
     if (record?.state === 'failed') return { state: 'failed', failure: record };
     try {
       const upload = await store.getUpload(id);
@@ -285,10 +239,15 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     handle,
     status,
     cleanup,
-    start(intervalMs) {
+    async start(intervalMs) {
+      // Uploads stored before this start (a restart, a Redis that lost its data) count against the
+      // budget too: one read of each upload's info, here, rather than on every creation.
+      for (const id of (await store.configstore.list?.()) ?? []) {
+        const info = await store.configstore.get(id);
+        if (info?.size !== undefined) await reservations.adopt(id, info.size).catch(() => undefined);
+      }
       timer = setInterval(() => void cleanup(), intervalMs);
       timer.unref();
-      return Promise.resolve();
     },
     close() {
       clearInterval(timer);
@@ -296,62 +255,8 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
   };
 }
 
-/** At creation, before a byte is stored: a length is declared, the declared type is one of the five, and the length fits its limit. */
-function checkCreation(upload: Upload, maxBytes: UploadCore['maxBytes']): void {
-  if (upload.size === undefined) throw new ApiError('UPLOAD_LENGTH_REQUIRED');
-  if (upload.size === 0) throw new ApiError('EMPTY_FILE');
-  const declared = normaliseDeclaredType(declaredFileOf(upload.metadata).declaredType);
-  if (declared === undefined) {
-    // A generic or missing type: the first bytes decide, then that type's limit applies.
-    const largest = largestFileBytes(maxBytes);
-    if (upload.size > largest) throw new ApiError('FILE_TOO_LARGE', `Files may be at most ${describeBytes(largest)}.`);
-    return;
-  }
-  if (!isAllowedMediaType(declared)) {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `Files of type ${declared} are not accepted; send PNG, JPEG, MP4, WebM or MP3.`);
-  }
-  const kind = kindOf(declared);
-  if (upload.size > maxBytes[kind]) throw new ApiError('FILE_TOO_LARGE', tooLargeMessage(kind, maxBytes[kind]));
-}
-
-function idOf(req: Request): string | undefined {
-  const rest = req.path.replace(/^\/+/, '');
-  if (rest === '') return undefined;
-  try {
-    return decodeURIComponent(rest);
-  } catch {
-    return rest;
-  }
-}
-
 /** What tus answered, in catalogue words: the error a hook threw when there was one, else tus's own refusal. */
 function toCatalogue(thrown: unknown, status: number, text: string): unknown {
   if (isApiError(thrown) || isUpstreamFailure(thrown)) return thrown;
   return fromTusRefusal(status, text);
-}
-
-/** The Upload-Metadata key that binds an upload to its creator's token subject (a hash of it). */
-const OWNER_KEY = 'hup_owner';
-
-function ownerTag(subject: string): string {
-  return createHash('sha256').update(`heygen-upload-proxy:${subject}`).digest('hex').slice(0, 32);
-}
-
-function ownerOf(upload: Upload): string | undefined {
-  return upload.metadata?.[OWNER_KEY] ?? undefined;
-}
-
-/** Without an owner (tokens off when it was created) anyone who has the URL may; else only its subject. */
-function mayAccess(owner: string | null | undefined, subject: string | undefined): boolean {
-  if (owner === undefined || owner === null) return true;
-  return subject !== undefined && ownerTag(subject) === owner;
-}
-
-/** The Express response behind a tus request (srvx keeps the Node pair on it). */
-function responseOf(req: unknown): Response | undefined {
-  return (req as { runtime?: { node?: { res?: unknown } } }).runtime?.node?.res as Response | undefined;
-}
-
-function subjectOf(res: Response | undefined): string | undefined {
-  return res === undefined ? undefined : contextOf(res).tokenSubject;
 }
