@@ -113,8 +113,9 @@ export interface ReceivedV3 {
   /** Bytes and sha256 of the file part ('assets') or of the body (every other route). */
   readonly bytes: number;
   readonly sha256: string;
-  /** 'assets': the file part's filename and Content-Type. */
+  /** The name as this stand-in read it: the file part's filename ('assets'), the JSON body's ('direct-uploads'). */
   readonly filename?: string;
+  /** 'assets': the file part's Content-Type. */
   readonly partContentType?: string;
   /** The body arrived in full (false when the sender aborted it or the stand-in dropped it). */
   readonly complete: boolean;
@@ -529,6 +530,7 @@ export async function startStandInHeygenV3(options: StandInV3Options): Promise<S
     const parsed = jsonObject(tally, false);
     if (typeof parsed === 'string') return Promise.resolve(apiError(400, 'invalid_parameter', parsed));
     const { filename, content_type: contentType, size_bytes: sizeBytes, checksum_sha256: checksum } = parsed;
+    if (typeof filename === 'string') tally.filename = filename;
     const refuse = (param: string, message: string): Promise<Answer> => Promise.resolve(apiError(400, 'invalid_parameter', message, param));
     if (typeof filename !== 'string' || filename.length === 0 || filename.length > 255) return refuse('filename', 'filename must be a string of 1-255 characters');
     if (typeof contentType !== 'string' || STAND_IN_V3_MEDIA_TYPES[contentType] === undefined) {
@@ -693,7 +695,9 @@ function readMultipart(req: IncomingMessage, tally: Tally, done: () => void): vo
   let parser: busboy.Busboy;
   try {
     // Few parts allowed: HeyGen takes one, and a flood of parts is not worth parsing.
-    parser = busboy({ headers: req.headers, limits: { parts: 16, fieldSize: 64 * 1024 } });
+    // A raw UTF-8 `filename="..."` (what browsers send) is read as UTF-8, as a parser set up for
+    // today's forms reads it; busboy's default for parameters is latin1.
+    parser = busboy({ headers: req.headers, limits: { parts: 16, fieldSize: 64 * 1024 }, defParamCharset: 'utf8' });
   } catch {
     tally.malformed = 'The body must be multipart/form-data';
     req.resume();

@@ -150,6 +150,12 @@ describe('the v3 stand-in', () => {
       expect(standIn.assetsCreated()).toBe(before);
     });
 
+    it('reads a raw UTF-8 filename (what browsers send) as UTF-8 and records it', async () => {
+      const answer = await multipart(PNG.bytes, {}, 'Café 😀.png', 'image/png');
+      expect(answer.status).toBe(200);
+      expect(standIn.received.at(-1)).toMatchObject({ route: 'assets', status: 200, filename: 'Café 😀.png' });
+    });
+
     it('refuses a body that is not multipart', async () => {
       const answer = await send(`${standIn.url}/v3/assets`, 'POST', { 'x-api-key': KEY, 'Content-Type': 'image/png' }, PNG.bytes);
       expect(answer.status).toBe(400);
@@ -285,6 +291,12 @@ describe('the v3 stand-in', () => {
       const answer = await json('/v3/assets/direct-uploads', { filename: 'a.png', content_type: 'image/png', size_bytes: 100, ...change });
       expect(answer.status).toBe(400);
       expect(errorOf(answer)).toMatchObject({ code: 'invalid_parameter', param });
+    });
+
+    it('records the filename a create named', async () => {
+      const answer = await json('/v3/assets/direct-uploads', { filename: 'Café 😀.png', content_type: 'image/png', size_bytes: 100 });
+      expect(answer.status).toBe(200);
+      expect(standIn.received.at(-1)).toMatchObject({ route: 'direct-uploads', status: 200, filename: 'Café 😀.png' });
     });
 
     it('refuses a create whose body is not a JSON object', async () => {

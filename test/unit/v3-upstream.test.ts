@@ -79,6 +79,42 @@ describe('the v3 adapter before any byte goes to storage', () => {
   });
 });
 
+/** A HeyGen that takes one multipart asset and keeps the body it got, byte for byte. */
+async function recordingHeygen() {
+  const bodies: Buffer[] = [];
+  const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => {
+      bodies.push(Buffer.concat(chunks));
+      const body = { data: { asset_id: 'a4', url: 'https://resource2.heygen.ai/image/a4/original' } };
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  const { port, host } = await listen(server, 0, '127.0.0.1');
+  return { base: `http://${host}:${port}`, bodies, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('the v3 adapter\'s multipart file name', () => {
+  it.each([
+    ['a UTF-8 name, raw', 'Café 😀.png', 'filename="Café 😀.png"'],
+    ['a quote, CR and LF, percent-escaped as browsers do', 'a"b\r\nc.png', 'filename="a%22b%0D%0Ac.png"'],
+  ])('sends %s in filename="..." and no filename*', async (_case, filename, parameter) => {
+    const heygen = await recordingHeygen();
+    const upstream = createV3Upstream({ baseUrl: heygen.base, apiKey: KEY, timeoutMs: 2000 });
+    const bytes = Buffer.from('stand-in bytes');
+    try {
+      await upstream.send({ mediaType: 'image/png', filename, body: () => bytes, size: bytes.length, replayable: true, idempotencyKey: 'hup-unit' });
+      const [body] = heygen.bodies;
+      const disposition = /^Content-Disposition: [^\r\n]*/m.exec(body!.toString('utf8'))?.[0];
+      expect(disposition).toBe(`Content-Disposition: form-data; name="file"; ${parameter}`);
+    } finally {
+      upstream.close();
+      await heygen.close();
+    }
+  });
+});
+
 describe('scrubSecret', () => {
   it.each([
     ['as it is', KEY.reveal()],

@@ -54,7 +54,7 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
   async function multipart(upload: UpstreamUpload): Promise<UpstreamAsset> {
     const boundary = `----heygen-upload-proxy-${randomBytes(12).toString('hex')}`;
     const preamble = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; ${filenameParameters(upload.filename)}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; ${filenameParameter(upload.filename)}\r\n` +
         `Content-Type: ${upload.mediaType}\r\n\r\n`,
     );
     const epilogue = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -157,11 +157,16 @@ function framed(preamble: Buffer, file: Buffer | Readable, epilogue: Buffer): Bu
   return body;
 }
 
-/** An ASCII `filename` every parser reads, and RFC 5987's `filename*` with the real name when it is not ASCII. */
-function filenameParameters(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]/g, '_');
-  return ascii === name ? `filename="${name}"` : `filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+/**
+ * The name as browsers send it (WHATWG's multipart/form-data encoding): UTF-8 in a quoted `filename`,
+ * with only `"`, CR and LF percent-escaped. No `filename*`: RFC 7578 §4.2 says it MUST NOT be used in
+ * multipart/form-data. (safeFileName has already removed quotes, controls and backslashes.)
+ */
+function filenameParameter(name: string): string {
+  return `filename="${name.replace(/["\r\n]/g, (character) => FORM_DATA_ESCAPES[character] ?? character)}"`;
 }
+
+const FORM_DATA_ESCAPES: Readonly<Record<string, string>> = { '"': '%22', '\r': '%0D', '\n': '%0A' };
 
 /**
  * The storage PUT's headers: the declared type and exact length, then every header HeyGen prescribed,

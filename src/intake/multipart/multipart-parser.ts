@@ -34,6 +34,9 @@ export function createMultipartParser(core: UploadCore): UploadParser {
     storage,
     limits: { ...FORM_LIMITS, fileSize: fileSizeBackstop },
     fileHwm: FILE_CHUNK_BYTES,
+    // Browsers write the file name as raw UTF-8 in `filename="..."` (WHATWG's multipart encoding;
+    // RFC 7578 forbids `filename*`). busboy reads such parameters as latin1 unless told otherwise.
+    defParamCharset: 'utf8',
     streamHandler(req, busboy) {
       busboy.once('filesLimit', () => refuseEarly(req, new MulterError('LIMIT_FILE_COUNT')));
       busboy.once('partsLimit', () => refuseEarly(req, new MulterError('LIMIT_PART_COUNT')));
