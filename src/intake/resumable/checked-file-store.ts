@@ -16,8 +16,8 @@ import { declaredFileOf } from './declared-file';
  * @tus/file-store, plus two duties of the resumable intake that belong where bytes are stored:
  * - the first-bytes check: as soon as an upload holds its first 4100 bytes (or all of a smaller
  *   file), they are sniffed against the declared type and the type's size limit, and a refused
- *   upload is removed at once, within the write that brought them, under the upload's lock, whether
- *   that write then succeeded or failed (a PATCH that stored every byte and then one too many);
+ *   upload is removed at once, within the write that brought them, under the upload's lock (or,
+ *   for a write that failed after storing them, by checkStored once tus has answered);
  * - the disk budget: an upload's reservation (reserved at creation) is dropped whenever the upload
  *   leaves the store, however it leaves (forwarded, refused, terminated, expired).
  * Deferred lengths are not offered (HeyGen needs the size before the first byte goes to it), so the
@@ -56,18 +56,22 @@ export class CheckedFileStore extends FileStore {
   }
 
   override async write(readable: IncomingMessage | Readable, id: string, offset: number): Promise<number> {
-    if (offset >= DETECTION_BYTES) return super.write(readable, id, offset);
-    let written: number;
-    try {
-      written = await super.write(readable, id, offset);
-    } catch (error) {
-      // The bytes that did arrive are stored: they are checked all the same, and a refusal is the answer.
-      const stored = await stat(this.pathOf(id)).then((info) => info.size, () => 0);
-      await this.#checkHead(id, stored);
-      throw error;
-    }
-    await this.#checkHead(id, written);
+    const written = await super.write(readable, id, offset);
+    if (offset < DETECTION_BYTES) await this.#checkHead(id, written);
     return written;
+  }
+
+  /**
+   * The first-bytes check of whatever an upload holds now, for a write that failed after storing
+   * bytes (tus answers such a PATCH from its own error, and the check in write() never ran): throws
+   * the refusal, with the upload removed, or returns when there is nothing to refuse.
+   */
+  async checkStored(id: string): Promise<void> {
+    const stored = await stat(this.pathOf(id)).then(
+      (info) => info.size,
+      () => undefined,
+    );
+    if (stored !== undefined) await this.#checkHead(id, stored);
   }
 
   async #checkHead(id: string, offset: number): Promise<void> {

@@ -186,6 +186,13 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
       }
       if (response.status >= 400) {
         const text = await response.text();
+        // Bytes a failed write did store still meet the first-bytes check; its refusal is the answer.
+        const target = exchange.id ?? exchange.created;
+        if (target !== undefined && exchange.req.method !== 'HEAD' && exchange.req.method !== 'DELETE' && !isApiError(exchange.thrown)) {
+          await store.checkStored(target).catch((refusal: unknown) => {
+            if (isApiError(refusal)) exchange.thrown = refusal;
+          });
+        }
         for (const name of ['upload-offset', 'connection']) {
           const value = response.headers.get(name);
           if (value !== null) res.setHeader(name, value);
