@@ -116,7 +116,7 @@ describe('resumable uploads under the one upload chain', () => {
     refused.req.destroy();
 
     const accepted = openPatch(created.url, 0, png.length, Buffer.alloc(0), owner, true);
-    await withTimeout(nextEvent(accepted.req as http.ClientRequest, 'continue'), 5_000, 'no 100 Continue for an accepted PATCH');
+    await withTimeout(nextEvent(accepted.req, 'continue'), 5_000, 'no 100 Continue for an accepted PATCH');
     accepted.req.end(png);
     const answer = await answerWithin(accepted.response, 10_000, 'the accepted PATCH');
     expect(answer.status).toBe(200);
