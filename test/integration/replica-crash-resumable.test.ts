@@ -1,0 +1,74 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type StandInHeygenV3, startStandInHeygenV3 } from '../../src/dev/stand-in-heygen-v3';
+import { sha256 } from '../support/fixtures';
+import { TEST_API_KEY } from '../support/proxy-harness';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { type ServerProcess, startServerProcess } from '../support/server-process';
+import { sizedMedia } from '../support/sized-media';
+import { createUpload, patchAll, tusRequest, waitForFileSize } from '../support/tus';
+
+const MIB = 1024 * 1024;
+
+describe('two replicas with Redis and a shared resumable store, one of them SIGKILLed mid-upload', () => {
+  let redis: RedisServer;
+  let standIn: StandInHeygenV3;
+  let dir: string;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    standIn = await startStandInHeygenV3({ apiKey: TEST_API_KEY });
+    dir = await mkdtemp(join(tmpdir(), 'replica-crash-resumable-'));
+    const env = { HEYGEN_API_KEY: TEST_API_KEY, HEYGEN_API_BASE_URL: standIn.url, HOST: '127.0.0.1', PORT: '0', RESUMABLE_DIR: dir, REDIS_URL: redis.url };
+    [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+  });
+  afterAll(async () => {
+    for (const replica of [a, b]) {
+      if (replica.child.exitCode === null && replica.child.signalCode === null) {
+        const exited = once(replica.child, 'exit');
+        replica.child.kill('SIGTERM');
+        await exited;
+      }
+    }
+    await standIn.close();
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the upload finishes through the other replica and lands as exactly one asset, byte for byte', async () => {
+    const bytes = sizedMedia('video/mp4', 12 * MIB);
+    const created = await createUpload(a.url, bytes.length, { filename: 'clip.mp4', filetype: 'video/mp4' });
+    expect(created.response.status).toBe(201);
+
+    const req = http.request(created.url, {
+      method: 'PATCH',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': bytes.length },
+    });
+    req.on('error', () => undefined);
+    req.write(bytes.subarray(0, 8 * MIB));
+    await waitForFileSize(join(dir, created.id), 2 * MIB);
+    const exited = once(a.child, 'exit');
+    a.child.kill('SIGKILL');
+    await exited;
+    req.destroy();
+
+    // The dead replica's lock on the upload lapses within its lease; the other replica then takes the rest.
+    const uploadUrl = `${b.url}/v1/uploads/${created.id}`;
+    const head = await tusRequest(uploadUrl, 'HEAD');
+    expect(head.status).toBe(200);
+    const offset = Number(head.headers['upload-offset']);
+    expect(offset).toBeGreaterThanOrEqual(2 * MIB);
+    const assetsBefore = standIn.assetsCreated();
+    const answers = await patchAll(uploadUrl, bytes, 4 * MIB, offset);
+    expect(answers.at(-1)!.status).toBe(200);
+    expect(standIn.assetsCreated()).toBe(assetsBefore + 1);
+    const sent = standIn.received.filter((entry) => entry.route === 'assets').at(-1)!;
+    expect(sent.sha256).toBe(sha256(bytes));
+    expect(sent.idempotencyKey).toBe(`hup-tus-${created.id}`);
+    expect((await tusRequest(uploadUrl, 'GET')).json).toEqual(answers.at(-1)!.json);
+  });
+});
