@@ -63,6 +63,9 @@ const PROJECT_ENV = {
   MAX_CONCURRENT_UPLOADS: '1000',
   // Every bench connection is one client (loopback).
   MAX_UPLOADS_PER_CLIENT: '1000',
+  MAX_RESUMABLE_UPLOADS_PER_CLIENT: '1000000000',
+  RESUMABLE_MAX_BYTES_PER_CLIENT: '1000000000000',
+  RESUMABLE_MAX_DISK_BYTES: '1000000000000',
   UPSTREAM_TIMEOUT_MS: '600000',
   // Logging stays on: it is part of the middleware whose cost is measured. Its output goes to a file.
   LOG_LEVEL: 'info',

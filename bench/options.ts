@@ -35,6 +35,7 @@ const FULL: Sizes = {
   v3DirectWarm: 32 * MIB,
   resumable: 150 * MIB,
   resumableChunk: 5 * MIB,
+  storedUploads: 2000,
   settleMs: 1000,
 };
 
@@ -55,6 +56,7 @@ const SMOKE: Sizes = {
   // Seven PATCHes (six of 5 MiB, one of 3 MiB), sent by direct upload once complete.
   resumable: 33 * MIB,
   resumableChunk: 5 * MIB,
+  storedUploads: 200,
   settleMs: 300,
 };
 

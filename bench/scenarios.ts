@@ -4,8 +4,8 @@ import { multipartBody, tusUpload, upload, type UploadResult } from './client';
 import type { Api, ContenderId } from './contenders';
 import type { Fixture } from './fixtures';
 
-export type ScenarioId = 'single' | 'concurrent' | 'large' | 'small' | 'v3-small' | 'v3-direct' | 'resumable';
-export const SCENARIO_IDS: readonly ScenarioId[] = ['single', 'concurrent', 'large', 'small', 'v3-small', 'v3-direct', 'resumable'];
+export type ScenarioId = 'single' | 'concurrent' | 'large' | 'small' | 'v3-small' | 'v3-direct' | 'resumable' | 'tus-create' | 'tus-create-stored';
+export const SCENARIO_IDS: readonly ScenarioId[] = ['single', 'concurrent', 'large', 'small', 'v3-small', 'v3-direct', 'resumable', 'tus-create', 'tus-create-stored'];
 
 /** Who runs where: the v1 scenarios as before; the v3 ones against the contenders that speak v3. */
 const V1_LINEUP: readonly ContenderId[] = ['direct', 'stream-relay', 'spool-relay', 'tutorial', 'project-buffered', 'project-streaming'];
@@ -57,6 +57,8 @@ export interface Sizes {
   /** One resumable (tus) upload to /v1/uploads, and the size of each of its PATCHes. */
   readonly resumable: number;
   readonly resumableChunk: number;
+  /** Unfinished tus uploads stored before tus-create-stored times its creations (tus-create starts empty). */
+  readonly storedUploads: number;
   /** How long fresh servers sit before their idle RSS is read. */
   readonly settleMs: number;
 }
@@ -188,6 +190,8 @@ export function scenarios(sizes: Sizes, fixtures: Fixtures): readonly Scenario[]
       warm: (target) => warmUploads(target, fixtures.v3DirectWarm, 1),
       measure: (target) => uploads(target, fixtures.v3Direct, 1),
     },
+    { id: 'tus-create', api: 'v3', lineup: RESUMABLE_LINEUP, resumableDir: true, ...tusCreations(sizes, 0) },
+    { id: 'tus-create-stored', api: 'v3', lineup: RESUMABLE_LINEUP, resumableDir: true, ...tusCreations(sizes, sizes.storedUploads) },
     {
       id: 'resumable',
       api: 'v3',
@@ -211,19 +215,45 @@ function smallFiles(sizes: Sizes, fixtures: Fixtures, prefix: string): Pick<Scen
     warm: async (target) => {
       await hammer(target, fixtures.png, { connections: sizes.smallConnections, amount: sizes.smallWarmRequests });
     },
-    measure: async (target) => {
-      const result = await hammer(target, fixtures.png, { connections: sizes.smallConnections, seconds: sizes.smallSeconds });
-      // autocannon's `errors` already include its timeouts.
-      const failed = result.errors + result.non2xx;
-      return {
-        ok: result['2xx'],
-        failed,
-        ms: result.duration * 1000,
-        rps: result.requests.average,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        firstFailure: failed > 0 ? `${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx` : undefined,
-      };
+    measure: async (target) => measured(await hammer(target, fixtures.png, { connections: sizes.smallConnections, seconds: sizes.smallSeconds })),
+  };
+}
+
+/** A tus creation without a body: what one costs is what the store's size may not change. */
+const CREATION_LENGTH = 20_000;
+function creationRequest(port: number) {
+  return {
+    url: `http://127.0.0.1:${port}/v1/uploads`,
+    method: 'POST' as const,
+    headers: { 'tus-resumable': '1.0.0', 'upload-length': String(CREATION_LENGTH), 'upload-metadata': `filetype ${Buffer.from('image/png').toString('base64')}` },
+  };
+}
+
+/**
+ * tus creations per second, from a store that starts empty or holds `stored` unfinished uploads
+ * (created, sequentially, in the warm-up): admitting a creation must cost the same either way.
+ */
+function tusCreations(sizes: Sizes, stored: number): Pick<Scenario, 'title' | 'warm' | 'measure'> {
+  return {
+    title: `tus creations (no body), ${sizes.smallConnections} connections, ${sizes.smallSeconds} s, from a store holding ${stored} unfinished uploads`,
+    warm: async (target) => {
+      const warmed = await autocannon({ ...creationRequest(target.port), connections: 1, amount: Math.max(stored, sizes.smallWarmRequests) });
+      if (warmed.non2xx > 0 || warmed.errors > 0) throw new Error(`warm-up creations failed: ${warmed.non2xx} non-2xx, ${warmed.errors} errors`);
     },
+    measure: async (target) => measured(await autocannon({ ...creationRequest(target.port), connections: sizes.smallConnections, duration: sizes.smallSeconds })),
+  };
+}
+
+/** autocannon's result as a sample (its `errors` already include its timeouts). */
+function measured(result: autocannon.Result): Measured {
+  const failed = result.errors + result.non2xx;
+  return {
+    ok: result['2xx'],
+    failed,
+    ms: result.duration * 1000,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    firstFailure: failed > 0 ? `${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx` : undefined,
   };
 }
