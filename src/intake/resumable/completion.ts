@@ -72,25 +72,28 @@ export function createCompletion(parts: CompletionParts): Completion {
     }
   }
 
-  return {
-    async complete(upload) {
-      const earlier = await records.read(upload.id);
-      if (earlier?.state === 'done') return earlier;
-      if (earlier?.state === 'refused') throw new ApiError(earlier.code, earlier.message);
-      const here = running.get(upload.id);
-      if (here !== undefined) return here;
-      const claim = await claims.claim(upload.id);
-      if (claim === undefined) return { state: 'forwarding' };
+  /** Reads the record, takes the claim, forwards: one attempt, shared by every ask on this replica while it runs. */
+  async function attempt(upload: Upload): Promise<ForwardOutcome> {
+    const earlier = await records.read(upload.id);
+    if (earlier?.state === 'done') return { state: 'done', record: earlier.record };
+    if (earlier?.state === 'refused') throw new ApiError(earlier.code, earlier.message);
+    const claim = await claims.claim(upload.id);
+    if (claim === undefined) return { state: 'forwarding' };
+    try {
       // Another replica may have finished between the read above and the claim.
       const settled = await records.read(upload.id);
-      if (settled?.state === 'done') {
-        await claim.release();
-        return settled;
-      }
-      const run = forward(upload).finally(() => {
-        running.delete(upload.id);
-        return claim.release();
-      });
+      if (settled?.state === 'done') return { state: 'done', record: settled.record };
+      return await forward(upload);
+    } finally {
+      await claim.release();
+    }
+  }
+
+  return {
+    complete(upload) {
+      const here = running.get(upload.id);
+      if (here !== undefined) return here;
+      const run = attempt(upload).finally(() => running.delete(upload.id));
       running.set(upload.id, run);
       return run;
     },
