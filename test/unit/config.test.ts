@@ -36,6 +36,14 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('gives each client a share of the resumable store: 1 GiB, never below the largest file, and 8 unfinished uploads', () => {
+    expect(loadConfig({ HEYGEN_API_KEY: KEY })).toMatchObject({ resumableMaxBytesPerClient: 1024 * 1024 * 1024, maxResumableUploadsPerClient: 8 });
+    expect(loadConfig({ HEYGEN_API_KEY: KEY, MAX_VIDEO_BYTES: String(2 * 1024 * 1024 * 1024) }).resumableMaxBytesPerClient).toBe(2 * 1024 * 1024 * 1024);
+    expect(problemsOf({ HEYGEN_API_KEY: KEY, RESUMABLE_MAX_BYTES_PER_CLIENT: '1000' })).toEqual([
+      `RESUMABLE_MAX_BYTES_PER_CLIENT must be at least the largest file limit (${200 * 1024 * 1024} bytes), or no client could upload such a file`,
+    ]);
+  });
+
   it('keeps the legacy 32 MiB defaults under HEYGEN_API=v1, and explicit limits under either', () => {
     expect(loadConfig({ HEYGEN_API_KEY: KEY, HEYGEN_API: 'v1' }).maxBytes).toEqual({ image: 32 * 1024 * 1024, video: 32 * 1024 * 1024, audio: 32 * 1024 * 1024 });
     expect(loadConfig({ HEYGEN_API_KEY: KEY, HEYGEN_API: 'v3', MAX_VIDEO_BYTES: '1000' }).maxBytes.video).toBe(1000);
