@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { withTimeout } from '../../src/http/with-timeout';
 import { mintUploadToken } from '../../src/http/upload-token';
 import { Secret } from '../../src/secret';
-import { startV3Harness, type V3Harness } from '../support/proxy-harness';
+import { type StandInHeygenV3, startStandInHeygenV3 } from '../../src/dev/stand-in-heygen-v3';
+import { startV3Harness, startV3ProxyFor, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
 import { openRequest, type RawResponse } from '../support/raw-http';
 import { sizedMedia } from '../support/sized-media';
 import { codeOf, createUpload, patchChunk, tusRequest, waitForFileSize } from '../support/tus';
@@ -300,5 +302,53 @@ describe('resumable uploads: creation with the whole file, ids, late refusals an
     } finally {
       await own.close();
     }
+  });
+});
+
+describe('resumable uploads: the per-client shares hold across two replicas sharing Redis', () => {
+  let redis: RedisServer;
+  let standIn: StandInHeygenV3;
+  let dir: string;
+  let a: V3Harness;
+  let b: V3Harness;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    standIn = await startStandInHeygenV3({ apiKey: TEST_API_KEY });
+    dir = await mkdtemp(join(tmpdir(), 'resumable-shared-shares-'));
+    const env = {
+      RESUMABLE_DIR: dir,
+      REDIS_URL: redis.url,
+      UPLOAD_TOKEN_SECRET: SECRET,
+      MAX_VIDEO_BYTES: String(50 * MB),
+      RESUMABLE_MAX_DISK_BYTES: String(100 * MB),
+      RESUMABLE_MAX_BYTES_PER_CLIENT: String(60 * MB),
+      MAX_RESUMABLE_UPLOADS_PER_CLIENT: '2',
+    };
+    a = await startV3ProxyFor(standIn, env);
+    b = await startV3ProxyFor(standIn, env);
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await standIn.close();
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('counts a client\'s unfinished uploads and bytes on every replica, and frees them wherever they end', async () => {
+    const client = bearer('two-replicas');
+    const onA = await createUpload(a.url, 40 * MB, { filetype: 'video/mp4' }, client);
+    expect(onA.response.status).toBe(201);
+    const tooMuch = await createUpload(b.url, 40 * MB, { filetype: 'video/mp4' }, client);
+    expect(tooMuch.response.status).toBe(429);
+    const onB = await createUpload(b.url, 10 * MB, { filetype: 'video/mp4' }, client);
+    expect(onB.response.status).toBe(201);
+    const third = await createUpload(a.url, MB, { filetype: 'video/mp4' }, client);
+    expect(codeOf(third.response)).toBe('TOO_MANY_UNFINISHED_UPLOADS');
+    // Terminated through the other replica than the one that created it: its room is free on both.
+    expect((await tusRequest(`${b.url}/v1/uploads/${onA.id}`, 'DELETE', client)).status).toBe(204);
+    const again = await createUpload(a.url, 40 * MB, { filetype: 'video/mp4' }, client);
+    expect(again.response.status).toBe(201);
+    for (const created of [onB, again]) await tusRequest(created.url, 'DELETE', client);
   });
 });
