@@ -7,6 +7,7 @@ import { Secret } from '../../src/secret';
 import { type StandInHeygenV3, startStandInHeygenV3 } from '../../src/dev/stand-in-heygen-v3';
 import { startV3Harness, startV3ProxyFor, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { expectMatchesOpenApi } from '../support/openapi';
 import { openRequest, type RawResponse } from '../support/raw-http';
 import { sizedMedia } from '../support/sized-media';
 import { codeOf, createUpload, patchChunk, tusRequest, waitForFileSize } from '../support/tus';
@@ -34,6 +35,11 @@ function openPatch(url: string, offset: number, length: number, first: Buffer, h
   });
   if (!expectContinue) opened.req.write(first);
   return opened;
+}
+
+/** The answer is what /openapi.json promises for it. */
+function documented(method: string, path: '/v1/uploads' | '/v1/uploads/{id}', response: RawResponse): void {
+  expectMatchesOpenApi(method, path, { status: response.status, headers: response.headers, body: response.json, text: response.text });
 }
 
 function answerWithin(response: Promise<RawResponse>, ms: number, what: string): Promise<RawResponse> {
@@ -77,6 +83,7 @@ describe('resumable uploads under the one upload chain', () => {
       expect(third.status).toBe(429);
       expect(codeOf(third)).toBe('TOO_MANY_UPLOADS_IN_PROGRESS');
       expect(third.headers['retry-after']).toBeDefined();
+      documented('PATCH', '/v1/uploads/{id}', third);
 
       // Another client creates and finishes an upload (creation-with-upload) while they are held.
       const png = sizedMedia('image/png', 30_000);
@@ -92,6 +99,7 @@ describe('resumable uploads under the one upload chain', () => {
         const answer = await answerWithin(patch.response, 6 * WINDOW_MS + 2_000, 'the slow PATCH');
         expect(answer.status).toBe(408);
         expect(codeOf(answer)).toBe('CLIENT_TOO_SLOW');
+        documented('PATCH', '/v1/uploads/{id}', answer);
       }
     } finally {
       clearInterval(trickle);
@@ -154,6 +162,7 @@ describe('resumable uploads: per-client shares of the store', () => {
     expect(second.response.status).toBe(429);
     expect(codeOf(second.response)).toBe('TOO_MANY_UNFINISHED_UPLOADS');
     expect(second.response.headers['retry-after']).toBe('60');
+    documented('POST', '/v1/uploads', second.response);
     // Halving does not help past the count either.
     const small = [];
     for (let i = 0; i < 2; i += 1) small.push(await createUpload(harness.url, 5 * MB, { filetype: 'video/mp4' }, attacker));
@@ -188,6 +197,7 @@ describe('resumable uploads: per-client shares of the store', () => {
     const full = await createUpload(harness.url, MB, { filetype: 'video/mp4' }, owner);
     expect(full.response.status).toBe(507);
     expect(codeOf(full.response)).toBe('STORAGE_FULL');
+    documented('POST', '/v1/uploads', full.response);
     await tusRequest(held[0]!.url, 'DELETE', clients[0]);
     await tusRequest(held[1]!.url, 'DELETE', clients[1]);
   });
@@ -216,6 +226,7 @@ describe('resumable uploads: creation with the whole file, ids, late refusals an
     expect(answer.headers.location).toMatch(/^\/v1\/uploads\/[0-9a-f]{32}$/);
     expect(answer.json).toMatchObject({ media_type: 'image/png', size_bytes: png.length });
     expect(answer.headers['asset-id']).toBe((answer.json as { id: string }).id);
+    documented('POST', '/v1/uploads', answer);
     expect(harness.standIn.assetsCreated()).toBe(before + 1);
     const url = `${harness.url}${String(answer.headers.location)}`;
     const head = await tusRequest(url, 'HEAD');
@@ -232,6 +243,7 @@ describe('resumable uploads: creation with the whole file, ids, late refusals an
     const failed = await create(png, 'image/png');
     expect(failed.status).toBeGreaterThanOrEqual(400);
     expect(failed.headers.location).toMatch(/^\/v1\/uploads\/[0-9a-f]{32}$/);
+    documented('POST', '/v1/uploads', failed);
     const url = `${harness.url}${String(failed.headers.location)}`;
     const before = harness.standIn.assetsCreated();
     const retried = await patchChunk(url, png.length, Buffer.alloc(0));
@@ -279,6 +291,7 @@ describe('resumable uploads: creation with the whole file, ids, late refusals an
     const terminate = await tusRequest(created.url, 'DELETE');
     expect(terminate.status).toBe(400);
     expect(codeOf(terminate)).toBe('INVALID_TUS_REQUEST');
+    documented('DELETE', '/v1/uploads/{id}', terminate);
     expect((await last).status).toBe(504);
     const settled = await patchChunk(created.url, png.length, Buffer.alloc(0));
     expect(settled.status).toBe(200);
