@@ -15,7 +15,7 @@ import { RedisLocker } from './intake/resumable/redis-locker';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
 import { Readiness } from './ops/readiness';
-import { closeRedis, connectRedis, createRedisConnection, type RedisConnection, redisReadinessCheck } from './ops/redis-connection';
+import { closeRedis, connectRedis, createRedisConnection, type RedisConnection, redisReadinessCheck } from './state/redis-connection';
 
 /** Everything the app uses that a test may want to swap or inspect. */
 export interface AppDependencies {

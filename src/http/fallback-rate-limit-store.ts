@@ -1,6 +1,6 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import { RATE_LIMIT_STORE_TIMEOUT_MS as PRIMARY_TIMEOUT_MS } from '../upload/limits';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../with-timeout';
 
 /**
  * The shared (Redis) store while it answers, a per-replica memory store while it does not. Neither

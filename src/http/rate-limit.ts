@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { ApiError } from '../errors';
 import type { Logger } from '../ops/logger';
 import type { Metrics } from '../ops/metrics';
-import { REDIS_KEY_PREFIX, type RedisConnection } from '../ops/redis-connection';
+import { REDIS_KEY_PREFIX, type RedisConnection } from '../state/redis-connection';
 import { FallbackRateLimitStore } from './fallback-rate-limit-store';
 import { clientKeyOf } from './client-key';
 

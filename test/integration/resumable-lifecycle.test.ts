@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type StandInHeygenV3, startStandInHeygenV3 } from '../../src/dev/stand-in-heygen-v3';
 import { RedisLocker } from '../../src/intake/resumable/redis-locker';
 import { createLogger } from '../../src/ops/logger';
-import { closeRedis, connectRedis, createRedisConnection } from '../../src/ops/redis-connection';
+import { closeRedis, connectRedis, createRedisConnection } from '../../src/state/redis-connection';
 import { sha256 } from '../support/fixtures';
 import { startV3Harness, startV3ProxyFor, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
 import { type RedisServer, startRedisServer } from '../support/redis-server';

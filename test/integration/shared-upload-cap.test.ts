@@ -1,6 +1,6 @@
 import { RedisUploadLeaseStore } from '../../src/http/client-uploads/redis-lease-store';
-import { withTimeout } from '../../src/http/with-timeout';
-import { REDIS_KEY_PREFIX, type RedisConnection } from '../../src/ops/redis-connection';
+import { withTimeout } from '../../src/with-timeout';
+import { REDIS_KEY_PREFIX, type RedisConnection } from '../../src/state/redis-connection';
 import { UPLOAD_LEASE_TTL_MS } from '../../src/upload/limits';
 import { fixture, paddedFile } from '../support/fixtures';
 import { multipartBody, singleFileFraming } from '../support/multipart';

@@ -5,7 +5,7 @@ import {
 } from '../../src/upload/limits';
 import { MemoryIdempotencyStore } from '../../src/http/idempotency/memory-store';
 import { IDEMPOTENCY_KEY_PREFIX as REDIS_KEY_PREFIX, RedisIdempotencyStore } from '../../src/http/idempotency/redis-store';
-import type { RedisConnection as RedisClient } from '../../src/ops/redis-connection';
+import type { RedisConnection as RedisClient } from '../../src/state/redis-connection';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
 
 const RESPONSE = { status: 201, body: { id: 'asset-1', file_type: 'image', url: 'https://x/1', image_key: null, created_ts: 1 } };

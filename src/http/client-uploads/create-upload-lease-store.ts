@@ -1,5 +1,5 @@
 import type { Logger } from '../../ops/logger';
-import type { RedisConnection } from '../../ops/redis-connection';
+import type { RedisConnection } from '../../state/redis-connection';
 import { UPLOAD_LEASE_REFRESH_MS, UPLOAD_LEASE_TTL_MS } from '../../upload/limits';
 import { FallbackUploadLeaseStore } from './fallback-lease-store';
 import { MemoryUploadLeaseStore } from './memory-lease-store';

@@ -1,5 +1,5 @@
 import { RATE_LIMIT_STORE_TIMEOUT_MS as PRIMARY_TIMEOUT_MS } from '../../upload/limits';
-import { withTimeout } from '../with-timeout';
+import { withTimeout } from '../../with-timeout';
 import type { UploadLease, UploadLeaseStore } from './upload-lease-store';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { REDIS_KEY_PREFIX, type RedisConnection } from '../../ops/redis-connection';
+import { REDIS_KEY_PREFIX, type RedisConnection } from '../../state/redis-connection';
 import type { UploadLease, UploadLeaseStore } from './upload-lease-store';
 
 const LEASE_KEY_PREFIX = `${REDIS_KEY_PREFIX}uploads-in-progress:`;

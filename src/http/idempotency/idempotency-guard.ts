@@ -5,7 +5,7 @@ import type { Logger } from '../../ops/logger';
 import { contextOf } from '../../request-context';
 import { IDEMPOTENCY_IN_FLIGHT_TTL_MS, IDEMPOTENCY_STORE_TIMEOUT_MS } from '../../upload/limits';
 import { clientKeyOf } from '../client-key';
-import { withTimeout } from '../with-timeout';
+import { withTimeout } from '../../with-timeout';
 import { idempotencyKeyOf } from './idempotency-key';
 import type { IdempotencyStore, StoredResponse } from './idempotency-store';
 

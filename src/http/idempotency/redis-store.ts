@@ -4,7 +4,7 @@ import {
   IDEMPOTENCY_IN_FLIGHT_TTL_MS as IN_FLIGHT_TTL_MS,
 } from '../../upload/limits';
 import type { IdempotencyStore, Reservation, StoredResponse } from './idempotency-store';
-import { REDIS_KEY_PREFIX } from '../../ops/redis-connection';
+import { REDIS_KEY_PREFIX } from '../../state/redis-connection';
 import { recordKey } from './record-key';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import { ApiError } from '../../errors';
-import { REDIS_KEY_PREFIX, type RedisConnection } from '../../ops/redis-connection';
+import { REDIS_KEY_PREFIX, type RedisConnection } from '../../state/redis-connection';
 
 const LOCK_PREFIX = `${REDIS_KEY_PREFIX}tus-lock:`;
 

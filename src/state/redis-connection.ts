@@ -1,6 +1,6 @@
 import type * as Redis from 'redis';
-import type { Logger } from './logger';
-import type { ReadinessCheck } from './readiness';
+import type { Logger } from '../ops/logger';
+import type { ReadinessCheck } from '../ops/readiness';
 
 export type RedisConnection = ReturnType<typeof Redis.createClient>;
 
