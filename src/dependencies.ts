@@ -15,7 +15,8 @@ import { RedisLocker } from './intake/resumable/redis-locker';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
 import { Readiness } from './ops/readiness';
-import { closeRedis, connectRedis, createRedisConnection, type RedisConnection, redisReadinessCheck } from './state/redis-connection';
+import { createRedisConnection, type RedisConnection } from './state/redis-connection';
+import { createSharedState, type SharedState } from './state/shared-state';
 
 /** Everything the app uses that a test may want to swap or inspect. */
 export interface AppDependencies {
@@ -27,6 +28,8 @@ export interface AppDependencies {
   readonly gate: ConcurrencyGate;
   /** The shared Redis, when REDIS_URL is set. */
   readonly redis: RedisConnection | undefined;
+  /** Leases on the shared Redis (or this process without one), each user's fallback policy applied. */
+  readonly sharedState: SharedState;
   /** Each client's uploads in progress (MAX_UPLOADS_PER_CLIENT): in Redis when REDIS_URL is set, else in memory. */
   readonly uploadLeases: UploadLeaseStore;
   /** Completed uploads by Idempotency-Key: in Redis when REDIS_URL is set, else in memory. */
@@ -51,7 +54,8 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
       : config.redisUrl === undefined
         ? undefined
         : createRedisConnection(config.redisUrl, logger);
-  if (redis) readiness.add(redisReadinessCheck(redis));
+  const sharedState = overrides.sharedState ?? createSharedState(redis, logger);
+  if (sharedState.readinessCheck) readiness.add(sharedState.readinessCheck);
   const resumable =
     overrides.resumable ??
     createResumableIntake({
@@ -69,13 +73,14 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     upstream,
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
     redis,
+    sharedState,
     uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(redis, logger),
     idempotency: overrides.idempotency ?? (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
     resumable,
     start:
       overrides.start ??
       (async () => {
-        if (redis) await connectRedis(redis);
+        await sharedState.start();
         await resumable.start(config.resumableCleanupIntervalMs);
       }),
     close:
@@ -83,7 +88,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
       (async () => {
         resumable.close();
         upstream.close();
-        if (redis) await closeRedis(redis);
+        await sharedState.close();
       }),
   };
 }
