@@ -63,7 +63,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
       directory: config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable'),
       expiryMs: config.resumableExpiryMs,
       maxDiskBytes: config.resumableMaxDiskBytes,
-      locker: redis ? new RedisLocker(redis) : undefined,
+      locker: sharedState.redis ? new RedisLocker(sharedState.leases('resumableLocks')) : undefined,
       logger,
     });
   return {
@@ -74,7 +74,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
     redis,
     sharedState,
-    uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(redis, logger),
+    uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(sharedState.leases('clientUploads')),
     idempotency: overrides.idempotency ?? (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
     resumable,
     start:

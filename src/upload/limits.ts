@@ -74,17 +74,6 @@ export const BUSY_RETRY_AFTER_SECONDS = 5;
 /** Seconds a client at its cap of uploads in progress should wait: one of its own uploads must finish first. */
 export const CLIENT_UPLOADS_RETRY_AFTER_SECONDS = 5;
 
-/**
- * A slot held in Redis for an upload in progress (MAX_UPLOADS_PER_CLIENT) expires this long after it
- * was last refreshed, so a replica that dies mid-upload gives its slots back within a minute; the
- * request holding one refreshes it while it runs, so a long upload keeps it.
- */
-export const UPLOAD_LEASE_TTL_MS = 60_000;
-export const UPLOAD_LEASE_REFRESH_MS = 20_000;
-
-/** A rate-limit store (Redis) call slower than this counts as a failure: the upload should not wait on it. */
-export const RATE_LIMIT_STORE_TIMEOUT_MS = 500;
-
 /** How long a successful answer is replayed for a repeated Idempotency-Key (the client's retry window). */
 export const IDEMPOTENCY_COMPLETED_TTL_MS = 24 * 60 * 60 * 1000;
 
