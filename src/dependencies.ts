@@ -7,9 +7,8 @@ import { createV3Upstream } from './heygen/v3/v3-upstream';
 import { createUploadLeaseStore } from './http/client-uploads/create-upload-lease-store';
 import type { UploadLeaseStore } from './http/client-uploads/upload-lease-store';
 import { ConcurrencyGate } from './http/concurrency-gate';
+import { createIdempotencyStore } from './http/idempotency/create-idempotency-store';
 import type { IdempotencyStore } from './http/idempotency/idempotency-store';
-import { MemoryIdempotencyStore } from './http/idempotency/memory-store';
-import { RedisIdempotencyStore } from './http/idempotency/redis-store';
 import { createResumableIntake, type ResumableIntake } from './intake/resumable/resumable-intake';
 import { RedisLocker } from './intake/resumable/redis-locker';
 import { createLogger, type Logger } from './ops/logger';
@@ -75,7 +74,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     redis,
     sharedState,
     uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(sharedState.leases('clientUploads')),
-    idempotency: overrides.idempotency ?? (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
+    idempotency: overrides.idempotency ?? createIdempotencyStore(sharedState),
     resumable,
     start:
       overrides.start ??
