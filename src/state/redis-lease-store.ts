@@ -4,8 +4,13 @@ import { acquireWithin, type GrantedLease, holdLease } from './held-lease';
 import { type HeldLease, type LeaseOptions, type LeaseStore, slotKey } from './lease';
 import { REDIS_KEY_PREFIX, type RedisConnection } from './redis-connection';
 
-/** Every lease's Redis key starts with this; callers name keys below it (`idempotency:…`, `tus-lock:…`). */
-export const LEASE_KEY_PREFIX = `${REDIS_KEY_PREFIX}lease:`;
+/**
+ * Lease keys sit directly under the service's prefix, named by their users (`tus-lock:…`,
+ * `idempotency-in-flight:…`, `uploads-in-progress:…`): a tus lock then has the key and value a
+ * replica of the previous release takes, so replicas of both take turns on an upload while a
+ * rolling deploy runs.
+ */
+export const LEASE_KEY_PREFIX = REDIS_KEY_PREFIX;
 
 /** KEYS[1], ARGV: token, ttl ms. Extends the lease only if it is still this token's. */
 const REFRESH = `

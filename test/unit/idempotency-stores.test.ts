@@ -4,7 +4,7 @@ import {
   IDEMPOTENCY_IN_FLIGHT_TTL_MS as IN_FLIGHT_TTL_MS,
   type IdempotencyStore,
 } from '../../src/http/idempotency/idempotency-store';
-import { LeasedIdempotencyStore } from '../../src/http/idempotency/leased-idempotency-store';
+import { IN_FLIGHT_LEASE_PREFIX, LeasedIdempotencyStore } from '../../src/http/idempotency/leased-idempotency-store';
 import { MemoryCompletedRecords } from '../../src/http/idempotency/memory-records';
 import { IDEMPOTENCY_KEY_PREFIX as RECORD_PREFIX } from '../../src/http/idempotency/redis-records';
 import { createLogger } from '../../src/ops/logger';
@@ -120,7 +120,7 @@ describe('idempotency on a real redis-server (Redis leases and records)', () => 
     const store = redisStore();
     const reservation = await store.reserve('client-a', 'ttl');
     if (reservation.state !== 'reserved') throw new Error('expected a reservation');
-    const [marker] = await client.keys(`${LEASE_KEY_PREFIX}idempotency:*`);
+    const [marker] = await client.keys(`${LEASE_KEY_PREFIX}${IN_FLIGHT_LEASE_PREFIX}*`);
     expect(marker).toBeDefined();
     const inFlightTtl = await client.pTTL(marker!);
     expect(inFlightTtl).toBeGreaterThan(IN_FLIGHT_TTL_MS - 5_000);
@@ -137,7 +137,7 @@ describe('idempotency on a real redis-server (Redis leases and records)', () => 
     const store = redisStore();
     const crashed = await store.reserve('client-a', 'crashed');
     if (crashed.state === 'reserved') crashed.lease.abandon();
-    const [key] = await client.keys(`${LEASE_KEY_PREFIX}idempotency:*`);
+    const [key] = await client.keys(`${LEASE_KEY_PREFIX}${IN_FLIGHT_LEASE_PREFIX}*`);
     // Stand in for the passing of IN_FLIGHT_TTL_MS: Redis itself removes the marker.
     await client.pExpire(key!, 1);
     await waitUntilGone(client, key!);

@@ -9,8 +9,8 @@ import {
 } from './idempotency-store';
 import { recordKey } from './record-key';
 
-/** In-flight markers are leases named by this and the record's key. */
-export const IN_FLIGHT_LEASE_PREFIX = 'idempotency:';
+/** In-flight markers are leases named by this and the record's key (completed records live at `idempotency:…`). */
+export const IN_FLIGHT_LEASE_PREFIX = 'idempotency-in-flight:';
 
 /**
  * Idempotency on the shared-state lease: a request holds its key by an in-flight lease (taken if
