@@ -1,10 +1,11 @@
 /**
  * The rooms of the house and which way their arrows may point (DESIGN.md's "Rooms"), checked by
  * `npm run lint`. Top to bottom: server.ts → app.ts → dependencies.ts → http/ → intake/ → upload/ →
- * heygen/ → ops/ → the ground floor (config.ts, errors.ts, request-context.ts, secret.ts, listen.ts).
- * A room may import rooms below it, never above; dev/ may import anything, nothing imports dev/.
+ * heygen/ → state/ → ops/ → the ground floor (config.ts, errors.ts, request-context.ts, secret.ts,
+ * listen.ts, with-timeout.ts). A room may import rooms below it, never above; dev/ may import
+ * anything, nothing imports dev/.
  */
-const ORDER = ['server', 'app', 'dependencies', 'http', 'intake', 'upload', 'heygen', 'ops'];
+const ORDER = ['server', 'app', 'dependencies', 'http', 'intake', 'upload', 'heygen', 'state', 'ops'];
 const room = {
   server: '^src/server\\.ts$',
   app: '^src/app\\.ts$',
@@ -13,10 +14,11 @@ const room = {
   intake: '^src/intake/',
   upload: '^src/upload/',
   heygen: '^src/heygen/',
+  state: '^src/state/',
   ops: '^src/ops/',
 };
 const groundFloor = '^src/[^/]+\\.ts$';
-const groundFloorFiles = '^src/(config|errors|request-context|secret|listen)\\.ts$';
+const groundFloorFiles = '^src/(config|errors|request-context|secret|listen|with-timeout)\\.ts$';
 
 const upward = ORDER.slice(1).map((name, index) => ({
   name: `no-upward-from-${name}`,
@@ -31,7 +33,7 @@ module.exports = {
     ...upward,
     {
       name: 'ground-floor-imports-no-room',
-      comment: 'config, errors, request-context, secret and listen are used by every room and use none',
+      comment: 'config, errors, request-context, secret, listen and with-timeout are used by every room and use none',
       severity: 'error',
       from: { path: groundFloorFiles },
       to: { path: '^src/', pathNot: groundFloor },
@@ -49,6 +51,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/heygen/' },
       to: { path: ['^src/upload/', '^src/intake/'] },
+    },
+    {
+      name: 'shared-state-serves-the-edge-and-intakes',
+      comment:
+        'state/ (one Redis connection, one lease, one fallback policy) is used by http/, intake/ and dependencies.ts; the core and the upstream adapters keep no shared state',
+      severity: 'error',
+      from: { path: ['^src/upload/', '^src/heygen/'] },
+      to: { path: '^src/state/' },
     },
     {
       name: 'production-never-imports-dev',

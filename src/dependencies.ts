@@ -7,17 +7,16 @@ import { createV3Upstream } from './heygen/v3/v3-upstream';
 import { createUploadLeaseStore } from './http/client-uploads/create-upload-lease-store';
 import type { UploadLeaseStore } from './http/client-uploads/upload-lease-store';
 import { ConcurrencyGate } from './http/concurrency-gate';
+import { createIdempotencyStore } from './http/idempotency/create-idempotency-store';
 import type { IdempotencyStore } from './http/idempotency/idempotency-store';
-import { MemoryIdempotencyStore } from './http/idempotency/memory-store';
-import { RedisIdempotencyStore } from './http/idempotency/redis-store';
 import { createResumableIntake, type ResumableIntake } from './intake/resumable/resumable-intake';
-import { MemoryCompletionClaims } from './intake/resumable/completion-claims';
+import { leasedCompletionClaims } from './intake/resumable/completion-claims';
 import { RedisLocker } from './intake/resumable/redis-locker';
-import { MemoryUploadReservations, RedisUploadReservations } from './state/upload-reservations';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
 import { Readiness } from './ops/readiness';
-import { closeRedis, connectRedis, createRedisConnection, type RedisConnection, redisReadinessCheck } from './ops/redis-connection';
+import { createRedisConnection, type RedisConnection } from './state/redis-connection';
+import { createSharedState, type SharedState } from './state/shared-state';
 
 /** Everything the app uses that a test may want to swap or inspect. */
 export interface AppDependencies {
@@ -29,6 +28,8 @@ export interface AppDependencies {
   readonly gate: ConcurrencyGate;
   /** The shared Redis, when REDIS_URL is set. */
   readonly redis: RedisConnection | undefined;
+  /** Leases on the shared Redis (or this process without one), each user's fallback policy applied. */
+  readonly sharedState: SharedState;
   /** Each client's uploads in progress (MAX_UPLOADS_PER_CLIENT): in Redis when REDIS_URL is set, else in memory. */
   readonly uploadLeases: UploadLeaseStore;
   /** Completed uploads by Idempotency-Key: in Redis when REDIS_URL is set, else in memory. */
@@ -53,7 +54,8 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
       : config.redisUrl === undefined
         ? undefined
         : createRedisConnection(config.redisUrl, logger);
-  if (redis) readiness.add(redisReadinessCheck(redis));
+  const sharedState = overrides.sharedState ?? createSharedState(redis, logger);
+  if (sharedState.readinessCheck) readiness.add(sharedState.readinessCheck);
   const reservationLimits = {
     totalBytes: config.resumableMaxDiskBytes,
     bytesPerClient: config.resumableMaxBytesPerClient,
@@ -65,10 +67,10 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
       core: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
       directory: config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable'),
       expiryMs: config.resumableExpiryMs,
-      reservations: redis ? new RedisUploadReservations(redis, reservationLimits) : new MemoryUploadReservations(reservationLimits),
+      reservations: sharedState.uploadReservations(reservationLimits),
       limits: reservationLimits,
-      locker: redis ? new RedisLocker(redis) : undefined,
-      claims: new MemoryCompletionClaims(),
+      locker: sharedState.redis ? new RedisLocker(sharedState.leases('resumableLocks')) : undefined,
+      claims: leasedCompletionClaims(sharedState.leases('completionClaims')),
       logger,
     });
   return {
@@ -78,13 +80,14 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     upstream,
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
     redis,
-    uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(redis, logger),
-    idempotency: overrides.idempotency ?? (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
+    sharedState,
+    uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(sharedState.leases('clientUploads')),
+    idempotency: overrides.idempotency ?? createIdempotencyStore(sharedState),
     resumable,
     start:
       overrides.start ??
       (async () => {
-        if (redis) await connectRedis(redis);
+        await sharedState.start();
         await resumable.start(config.resumableCleanupIntervalMs);
       }),
     close:
@@ -92,7 +95,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
       (async () => {
         resumable.close();
         upstream.close();
-        if (redis) await closeRedis(redis);
+        await sharedState.close();
       }),
   };
 }

@@ -1,12 +1,12 @@
 import type { RequestHandler } from 'express';
-import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
+import { type ClientRateLimitInfo, MemoryStore, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { Config } from '../config';
 import { ApiError } from '../errors';
 import type { Logger } from '../ops/logger';
 import type { Metrics } from '../ops/metrics';
-import { REDIS_KEY_PREFIX, type RedisConnection } from '../ops/redis-connection';
-import { FallbackRateLimitStore } from './fallback-rate-limit-store';
+import { PerReplicaFallback } from '../state/fallback-policy';
+import { REDIS_KEY_PREFIX, type RedisConnection } from '../state/redis-connection';
 import { clientKeyOf } from './client-key';
 
 const RATE_LIMIT_KEY_PREFIX = `${REDIS_KEY_PREFIX}rate-limit:`;
@@ -42,11 +42,43 @@ function createStore(logger: Logger, redis: RedisConnection | undefined): Store 
   // the process; the store reloads them itself on the next call.
   shared.incrementScriptSha.catch(() => undefined);
   shared.getScriptSha.catch(() => undefined);
-  let lastWarning = 0;
-  return new FallbackRateLimitStore(shared, new MemoryStore(), () => redis.isReady, (error) => {
-    // One warning a minute is enough to see a degraded limiter in the logs.
-    if (Date.now() - lastWarning < 60_000) return;
-    lastWarning = Date.now();
-    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate-limit store failed; using the per-replica budget');
-  });
+  return new SharedOrLocalStore(shared, new MemoryStore(), new PerReplicaFallback('rateLimit', () => redis.isReady, logger));
+}
+
+/** express-rate-limit's Store over the shared store and a local one, the rateLimit policy choosing per call. */
+class SharedOrLocalStore implements Store {
+  readonly localKeys = false;
+  readonly #shared: Store;
+  readonly #local: Store;
+  readonly #fallback: PerReplicaFallback;
+
+  constructor(shared: Store, local: Store, fallback: PerReplicaFallback) {
+    this.#shared = shared;
+    this.#local = local;
+    this.#fallback = fallback;
+  }
+
+  async init(options: Options): Promise<void> {
+    await this.#local.init?.(options);
+    await this.#shared.init?.(options);
+  }
+
+  increment(key: string): Promise<ClientRateLimitInfo> {
+    return this.#either((store) => store.increment(key));
+  }
+
+  decrement(key: string): Promise<void> {
+    return this.#either((store) => store.decrement(key));
+  }
+
+  resetKey(key: string): Promise<void> {
+    return this.#either((store) => store.resetKey(key));
+  }
+
+  #either<T>(call: (store: Store) => Promise<T> | T): Promise<T> {
+    return this.#fallback.run(
+      () => Promise.resolve(call(this.#shared)),
+      () => Promise.resolve(call(this.#local)),
+    );
+  }
 }

@@ -1,5 +1,4 @@
-import type { RedisConnection } from '../ops/redis-connection';
-import { REDIS_KEY_PREFIX } from '../ops/redis-connection';
+import { REDIS_KEY_PREFIX, type RedisConnection } from './redis-connection';
 
 /** How much of the resumable store one client, and all clients together, may hold. */
 export interface ReservationLimits {

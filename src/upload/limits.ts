@@ -75,33 +75,6 @@ export const BUSY_RETRY_AFTER_SECONDS = 5;
 export const CLIENT_UPLOADS_RETRY_AFTER_SECONDS = 5;
 
 /**
- * A slot held in Redis for an upload in progress (MAX_UPLOADS_PER_CLIENT) expires this long after it
- * was last refreshed, so a replica that dies mid-upload gives its slots back within a minute; the
- * request holding one refreshes it while it runs, so a long upload keeps it.
- */
-export const UPLOAD_LEASE_TTL_MS = 60_000;
-export const UPLOAD_LEASE_REFRESH_MS = 20_000;
-
-/** A rate-limit store (Redis) call slower than this counts as a failure: the upload should not wait on it. */
-export const RATE_LIMIT_STORE_TIMEOUT_MS = 500;
-
-/** How long a successful answer is replayed for a repeated Idempotency-Key (the client's retry window). */
-export const IDEMPOTENCY_COMPLETED_TTL_MS = 24 * 60 * 60 * 1000;
-
-/**
- * How long an in-flight idempotency marker lives without being refreshed. Short, so that a replica
- * that crashed mid-upload locks the key for minutes, not a day; the request holding it refreshes it
- * while it runs, so a long upload keeps it.
- */
-export const IDEMPOTENCY_IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
-
-/** An idempotency store call slower than this fails the request with 503 rather than hold it (and its slot) open. */
-export const IDEMPOTENCY_STORE_TIMEOUT_MS = 2_000;
-
-/** Enough for a busy single replica's day of keyed uploads; an asset record is a few hundred bytes. */
-export const IDEMPOTENCY_MEMORY_MAX_ENTRIES = 50_000;
-
-/**
  * Upload tokens authorise one page's uploads: they live minutes (the default a minted token gets),
  * never more than an hour from `iat` to `exp`.
  */

@@ -7,7 +7,7 @@ import { FIXTURES } from '../support/fixtures';
 import { type Harness, startHarnessFor, type V3Harness } from '../support/proxy-harness';
 import { post, type RawResponse } from '../support/raw-http';
 import { nextEvent } from '../support/wait';
-import { withTimeout } from '../../src/http/with-timeout';
+import { withTimeout } from '../../src/with-timeout';
 
 /**
  * Property: whatever multipart body a client sends, the proxy answers in bounded time with 201 or a

@@ -1,4 +1,4 @@
-import { withTimeout } from '../../src/http/with-timeout';
+import { withTimeout } from '../../src/with-timeout';
 import { OUTSIDE_FILE_BYTES_BUDGET } from '../../src/upload/limits';
 import { fixture, paddedFile } from '../support/fixtures';
 import { singleFileFraming } from '../support/multipart';

@@ -1,4 +1,7 @@
-import { RedisIdempotencyStore } from '../../src/http/idempotency/redis-store';
+import { createIdempotencyStore } from '../../src/http/idempotency/create-idempotency-store';
+import { createLogger } from '../../src/ops/logger';
+import type { RedisConnection } from '../../src/state/redis-connection';
+import { createSharedState } from '../../src/state/shared-state';
 import { fixture } from '../support/fixtures';
 import { multipartBody } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';
@@ -23,6 +26,11 @@ function startUpload(harness: Harness, headers: Record<string, string>) {
   const pending = openPost(harness.uploadUrl, { 'Content-Type': form.contentType, 'Content-Length': String(form.body.length), ...headers });
   pending.req.end(form.body);
   return pending.response;
+}
+
+/** Idempotency on a Redis connection of the test's own, as a replica builds it. */
+function redisIdempotency(client: RedisConnection) {
+  return createIdempotencyStore(createSharedState(client, createLogger('silent')));
 }
 
 function errorCode(response: RawResponse): unknown {
@@ -148,8 +156,8 @@ describe('Idempotency-Key across two replicas sharing one Redis', () => {
   let second: Harness;
   beforeAll(async () => {
     redis = await startRedisServer();
-    first = await startHarness({ UPSTREAM_TIMEOUT_MS: '1000' }, { idempotency: new RedisIdempotencyStore(await redis.client()) });
-    second = await startHarness({ UPSTREAM_TIMEOUT_MS: '1000' }, { idempotency: new RedisIdempotencyStore(await redis.client()) });
+    first = await startHarness({ UPSTREAM_TIMEOUT_MS: '1000' }, { idempotency: redisIdempotency(await redis.client()) });
+    second = await startHarness({ UPSTREAM_TIMEOUT_MS: '1000' }, { idempotency: redisIdempotency(await redis.client()) });
   });
   afterAll(async () => {
     await first?.close();
@@ -176,13 +184,14 @@ describe('Idempotency-Key across two replicas sharing one Redis', () => {
     const conflict = await upload(second, { 'Idempotency-Key': 'cross-in-flight' });
     expect(conflict.status).toBe(409);
     expect(errorCode(conflict)).toBe('IDEMPOTENCY_CONFLICT');
+    expect(conflict.headers['retry-after']).toBe('5');
     expect((await pending).status).toBe(504);
     expect((await upload(second, { 'Idempotency-Key': 'cross-in-flight' })).status).toBe(201);
   });
 
   it('answers 503, not an unkeyed upload, when Redis is gone; unkeyed uploads go on', async () => {
     const client = await redis.client();
-    const store = new RedisIdempotencyStore(client);
+    const store = redisIdempotency(client);
     const isolated = await startHarness({}, { idempotency: store });
     try {
       await client.close();

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withTimeout } from '../../src/http/with-timeout';
+import { withTimeout } from '../../src/with-timeout';
 import { mintUploadToken } from '../../src/http/upload-token';
 import { Secret } from '../../src/secret';
 import { type StandInHeygenV3, startStandInHeygenV3 } from '../../src/dev/stand-in-heygen-v3';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { type StandInHeygenV3, startStandInHeygenV3 } from '../../src/dev/stand-in-heygen-v3';
 import { RedisLocker } from '../../src/intake/resumable/redis-locker';
 import { createLogger } from '../../src/ops/logger';
-import { closeRedis, connectRedis, createRedisConnection } from '../../src/ops/redis-connection';
+import { closeRedis, connectRedis, createRedisConnection } from '../../src/state/redis-connection';
+import { RedisLeaseStore } from '../../src/state/redis-lease-store';
 import { sha256 } from '../support/fixtures';
 import { startV3Harness, startV3ProxyFor, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
@@ -257,10 +258,10 @@ describe('resumable uploads on two replicas sharing the directory and a real Red
     await connectRedis(two);
     try {
       const options = { ttlMs: 300, acquireTimeoutMs: 5_000, retryMs: 10 };
-      const held = new RedisLocker(one, options).newLock('upload-x');
+      const held = new RedisLocker(new RedisLeaseStore(one, { answerWithinMs: 2_000 }), options).newLock('upload-x');
       const asked = new Promise<void>((resolve) => void held.lock(new AbortController().signal, resolve));
       // The first lock() resolves at once (nobody holds it); its requestRelease resolves `asked`.
-      const waiter = new RedisLocker(two, options).newLock('upload-x');
+      const waiter = new RedisLocker(new RedisLeaseStore(two, { answerWithinMs: 2_000 }), options).newLock('upload-x');
       let acquired = false;
       const waiting = waiter.lock(new AbortController().signal, () => undefined).then(() => (acquired = true));
       await asked;
@@ -269,10 +270,10 @@ describe('resumable uploads on two replicas sharing the directory and a real Red
       await waiting;
       expect(acquired).toBe(true);
       await waiter.unlock();
-      const timedOut = new RedisLocker(two, { ...options, acquireTimeoutMs: 50 });
+      const timedOut = new RedisLocker(new RedisLeaseStore(two, { answerWithinMs: 2_000 }), { ...options, acquireTimeoutMs: 50 });
       const again = timedOut.newLock('upload-y');
       await again.lock(new AbortController().signal, () => undefined);
-      await expect(new RedisLocker(one, { ...options, acquireTimeoutMs: 50 }).newLock('upload-y').lock(new AbortController().signal, () => undefined)).rejects.toMatchObject({ code: 'UPLOAD_LOCKED' });
+      await expect(new RedisLocker(new RedisLeaseStore(one, { answerWithinMs: 2_000 }), { ...options, acquireTimeoutMs: 50 }).newLock('upload-y').lock(new AbortController().signal, () => undefined)).rejects.toMatchObject({ code: 'UPLOAD_LOCKED' });
       await again.unlock();
     } finally {
       await closeRedis(one);

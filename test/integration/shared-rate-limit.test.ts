@@ -36,17 +36,17 @@ describe('rate limits shared through a real Redis', () => {
     expect((await uploadTo(first)).status).toBe(429);
   });
 
-  it('reports Redis in readiness', async () => {
+  it('reports the shared state (Redis) in readiness', async () => {
     const ready = await request(first.url).get('/readyz');
     expect(ready.status).toBe(200);
-    expect((ready.body as { checks: Record<string, string> }).checks.rate_limit_store).toBe('redis');
+    expect((ready.body as { checks: Record<string, string> }).checks.shared_state).toBe('redis');
   });
 
   it('keeps a per-replica budget and says so when Redis goes away', async () => {
     await redis.stop();
     const ready = await request(first.url).get('/readyz');
     expect(ready.status).toBe(200);
-    expect((ready.body as { checks: Record<string, string> }).checks.rate_limit_store).toMatch(/^degraded/);
+    expect((ready.body as { checks: Record<string, string> }).checks.shared_state).toMatch(/^degraded/);
 
     // The local budget starts afresh but is still a budget: 3 pass, the 4th is refused.
     const statuses: number[] = [];
@@ -69,7 +69,7 @@ describe('a replica started while Redis is unreachable', () => {
   it('starts, serves with a per-replica budget, and says so in readiness', async () => {
     const ready = await request(harness.url).get('/readyz');
     expect(ready.status).toBe(200);
-    expect((ready.body as { checks: Record<string, string> }).checks.rate_limit_store).toMatch(/^degraded/);
+    expect((ready.body as { checks: Record<string, string> }).checks.shared_state).toMatch(/^degraded/);
     expect((await uploadTo(harness)).status).toBe(201);
     expect((await uploadTo(harness)).status).toBe(429);
   });

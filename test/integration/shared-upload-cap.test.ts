@@ -1,7 +1,7 @@
-import { RedisUploadLeaseStore } from '../../src/http/client-uploads/redis-lease-store';
-import { withTimeout } from '../../src/http/with-timeout';
-import { REDIS_KEY_PREFIX, type RedisConnection } from '../../src/ops/redis-connection';
-import { UPLOAD_LEASE_TTL_MS } from '../../src/upload/limits';
+import { createUploadLeaseStore, UPLOAD_LEASE_KEY_PREFIX, UPLOAD_LEASE_TTL_MS } from '../../src/http/client-uploads/create-upload-lease-store';
+import type { RedisConnection } from '../../src/state/redis-connection';
+import { LEASE_KEY_PREFIX, RedisLeaseStore } from '../../src/state/redis-lease-store';
+import { withTimeout } from '../../src/with-timeout';
 import { fixture, paddedFile } from '../support/fixtures';
 import { multipartBody, singleFileFraming } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';
@@ -67,7 +67,7 @@ describe('the per-client cap on uploads in progress, shared through a real Redis
     open.push(onFirst, onSecond);
     await waitForDirectory(first.spoolDir, (entries) => entries.length === 1);
     await waitForDirectory(second.spoolDir, (entries) => entries.length === 1);
-    expect(await first.server.deps.uploadLeases.held(CLIENT_KEY)).toBe(2);
+    expect(await first.server.deps.uploadLeases.held(CLIENT_KEY, 2)).toBe(2);
 
     // Each replica holds one of the client's two slots, so neither may start a third upload.
     for (const replica of [first, second]) {
@@ -83,27 +83,32 @@ describe('the per-client cap on uploads in progress, shared through a real Redis
     expect((await uploadPng(first)).status).toBe(201);
   });
 
-  it('keeps each lease in Redis with an expiry, so a replica that dies mid-upload cannot leak a slot', async () => {
-    const key = `${REDIS_KEY_PREFIX}uploads-in-progress:${CLIENT_KEY}`;
+  it('keeps each slot in Redis with an expiry, so a replica that dies mid-upload cannot leak one', async () => {
+    const slot = (n: number) => `${LEASE_KEY_PREFIX}${UPLOAD_LEASE_KEY_PREFIX}${CLIENT_KEY}:${n}`;
     open.push(openSlowUpload(first));
     await waitForDirectory(first.spoolDir, (entries) => entries.length === 1);
-    const ttl = Number(await client.sendCommand(['PTTL', key]));
+    const ttl = Number(await client.sendCommand(['PTTL', slot(0)]));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(UPLOAD_LEASE_TTL_MS);
 
-    // A replica that crashed left a lease behind whose expiry has passed: it no longer counts.
-    await client.sendCommand(['ZADD', key, '1', 'lease-of-a-crashed-replica']);
-    expect(await first.server.deps.uploadLeases.held(CLIENT_KEY)).toBe(1);
+    // A replica that crashed left its slot behind, no longer refreshed: it counts until it lapses, then not.
+    await client.sendCommand(['SET', slot(1), 'lease-of-a-crashed-replica', 'PX', '300']);
+    expect(await first.server.deps.uploadLeases.held(CLIENT_KEY, 2)).toBe(2);
+    expect((await uploadPng(second)).status).toBe(429);
+    const deadline = performance.now() + 5_000;
+    while ((await client.exists(slot(1))) === 1 && performance.now() < deadline);
+    expect(await first.server.deps.uploadLeases.held(CLIENT_KEY, 2)).toBe(1);
     expect((await uploadPng(second)).status).toBe(201);
   });
 
   it('takes a slot only while one is free, whatever the order of replicas asking', async () => {
-    const store = new RedisUploadLeaseStore(client, { ttlMs: UPLOAD_LEASE_TTL_MS, refreshMs: UPLOAD_LEASE_TTL_MS / 3 });
+    const store = createUploadLeaseStore(new RedisLeaseStore(client, { answerWithinMs: 2_000 }));
     const leases = await Promise.all(Array.from({ length: 10 }, () => store.acquire('ip:203.0.113.9', 3)));
     expect(leases.filter((lease) => lease !== undefined)).toHaveLength(3);
     for (const lease of leases) lease?.release();
     await store.acquire('ip:203.0.113.9', 3).then((lease) => lease?.release());
-    expect(await store.held('ip:203.0.113.9')).toBe(0);
+    // Releases are sent without waiting for their answers, on the connection this count then goes down.
+    expect(await store.held('ip:203.0.113.9', 3)).toBe(0);
   });
 
   it('falls back to a per-replica cap when Redis goes away', async () => {

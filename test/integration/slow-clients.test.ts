@@ -1,4 +1,4 @@
-import { withTimeout } from '../../src/http/with-timeout';
+import { withTimeout } from '../../src/with-timeout';
 import { fixture, paddedFile } from '../support/fixtures';
 import { multipartBody, singleFileFraming } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';

@@ -10,7 +10,7 @@ import { multipartBody } from '../support/multipart';
 import { type Harness, startHarness, startV3Harness, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
 import { post, type RawResponse } from '../support/raw-http';
 import { freeLoopbackPort } from '../support/redis-server';
-import { withTimeout } from '../../src/http/with-timeout';
+import { withTimeout } from '../../src/with-timeout';
 import { UPSTREAM_BUFFER_BYTES } from '../../src/upload/limits';
 
 const MIB = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createLogger } from '../../src/ops/logger';
-import { createRedisConnection, type RedisConnection } from '../../src/ops/redis-connection';
+import { createRedisConnection, type RedisConnection } from '../../src/state/redis-connection';
 
 export interface RedisServer {
   readonly url: string;

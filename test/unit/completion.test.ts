@@ -7,7 +7,8 @@ import type { UpstreamAsset } from '../../src/heygen/asset-record';
 import type { Upstream, UpstreamUpload } from '../../src/heygen/upstream';
 import { UpstreamFailure } from '../../src/heygen/upstream-failure';
 import { createCompletion } from '../../src/intake/resumable/completion';
-import { MemoryCompletionClaims } from '../../src/intake/resumable/completion-claims';
+import { leasedCompletionClaims } from '../../src/intake/resumable/completion-claims';
+import { MemoryLeaseStore } from '../../src/state/memory-lease-store';
 import { CompletionRecords } from '../../src/intake/resumable/completion-records';
 import { sizedMedia } from '../support/sized-media';
 
@@ -48,7 +49,7 @@ describe('the completion step (in-process, a fake upstream)', () => {
     return new Upload({ id, size: bytes.length, offset: bytes.length, metadata: { filetype } });
   }
 
-  function completion(claims = new MemoryCompletionClaims(), records = new CompletionRecords(dir)) {
+  function completion(claims = leasedCompletionClaims(new MemoryLeaseStore()), records = new CompletionRecords(dir)) {
     return createCompletion({
       core: { mode: 'buffered', maxBytes: { image: 1_000_000, video: 1_000_000, audio: 1_000_000 }, spoolDirectory: dir, upstream },
       records,
@@ -72,7 +73,7 @@ describe('the completion step (in-process, a fake upstream)', () => {
   });
 
   it('answers "forwarding" while another holder has the claim, and shares a run that is in progress here', async () => {
-    const claims = new MemoryCompletionClaims();
+    const claims = leasedCompletionClaims(new MemoryLeaseStore());
     const upload = await stored('b'.repeat(32), png, 'image/png');
     const elsewhere = await claims.claim(upload.id);
     const step = completion(claims);
@@ -93,10 +94,10 @@ describe('the completion step (in-process, a fake upstream)', () => {
   it('keeps the bytes and records a failure at HeyGen, so a retry forwards again', async () => {
     const step = completion();
     const upload = await stored('c'.repeat(32), png, 'image/png');
-    upstream.failNext = new UpstreamFailure('HeyGen said 503', { kind: 'unavailable' });
+    upstream.failNext = new UpstreamFailure('HeyGen said 503', { kind: 'failed' });
     await expect(step.complete(upload)).rejects.toBeInstanceOf(UpstreamFailure);
     expect(discarded).toEqual([]);
-    expect(await new CompletionRecords(dir).read(upload.id)).toMatchObject({ state: 'failed', kind: 'unavailable' });
+    expect(await new CompletionRecords(dir).read(upload.id)).toMatchObject({ state: 'failed', kind: 'failed' });
     expect(await step.complete(upload)).toMatchObject({ state: 'done' });
     expect(upstream.sent).toHaveLength(2);
   });

@@ -1,20 +1,29 @@
-import type { Logger } from '../../ops/logger';
-import type { RedisConnection } from '../../ops/redis-connection';
-import { UPLOAD_LEASE_REFRESH_MS, UPLOAD_LEASE_TTL_MS } from '../../upload/limits';
-import { FallbackUploadLeaseStore } from './fallback-lease-store';
-import { MemoryUploadLeaseStore } from './memory-lease-store';
-import { RedisUploadLeaseStore } from './redis-lease-store';
+import type { LeaseStore } from '../../state/lease';
 import type { UploadLeaseStore } from './upload-lease-store';
 
-/** Per client uploads in progress: shared through Redis (falling back per replica) when there is one, else in memory. */
-export function createUploadLeaseStore(redis: RedisConnection | undefined, logger: Logger): UploadLeaseStore {
-  if (redis === undefined) return new MemoryUploadLeaseStore();
-  const shared = new RedisUploadLeaseStore(redis, { ttlMs: UPLOAD_LEASE_TTL_MS, refreshMs: UPLOAD_LEASE_REFRESH_MS });
-  let lastWarning = 0;
-  return new FallbackUploadLeaseStore(shared, new MemoryUploadLeaseStore(), () => redis.isReady, (error) => {
-    // One warning a minute is enough to see a degraded cap in the logs.
-    if (Date.now() - lastWarning < 60_000) return;
-    lastWarning = Date.now();
-    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'upload lease store failed; capping uploads per client per replica');
-  });
+/**
+ * A slot held for an upload in progress (MAX_UPLOADS_PER_CLIENT) expires this long after it was last
+ * refreshed, so a replica that dies mid-upload gives its slots back within a minute; the request
+ * holding one refreshes it (every third of this) while it runs, so a long upload keeps it.
+ */
+export const UPLOAD_LEASE_TTL_MS = 60_000;
+
+/** Slot leases are named by this and the client (clientKeyOf), one counting lease per client. */
+export const UPLOAD_LEASE_KEY_PREFIX = 'uploads-in-progress:';
+
+/**
+ * Each client's uploads in progress as a counting lease: MAX_UPLOADS_PER_CLIENT slots per client,
+ * shared by every replica through Redis, or this replica's own while Redis is down or absent (the
+ * clientUploads policy in fallback-policy.ts).
+ */
+export function createUploadLeaseStore(leases: LeaseStore): UploadLeaseStore {
+  return {
+    async acquire(clientKey, max) {
+      const lease = await leases.acquireSlot(UPLOAD_LEASE_KEY_PREFIX + clientKey, max, { ttlMs: UPLOAD_LEASE_TTL_MS });
+      if (lease === undefined) return undefined;
+      // If the store cannot be told, the slot expires on its own within the TTL.
+      return { release: () => void lease.release() };
+    },
+    held: (clientKey, max) => leases.heldSlots(UPLOAD_LEASE_KEY_PREFIX + clientKey, max),
+  };
 }

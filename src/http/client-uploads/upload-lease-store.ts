@@ -6,11 +6,11 @@ export interface UploadLease {
 
 /**
  * Where each client's uploads in progress are counted (MAX_UPLOADS_PER_CLIENT): in Redis when
- * replicas share one, else in this process.
+ * replicas share one, else in this process (create-upload-lease-store.ts).
  */
 export interface UploadLeaseStore {
   /** A lease on one of `clientKey`'s `max` slots, or undefined when all are taken. */
   acquire(clientKey: string, max: number): Promise<UploadLease | undefined>;
-  /** Slots held right now in this store for `clientKey` (tests, diagnostics). */
-  held(clientKey: string): Promise<number>;
+  /** How many of `clientKey`'s `max` slots are held right now (tests, diagnostics). */
+  held(clientKey: string, max: number): Promise<number>;
 }

@@ -3,11 +3,16 @@ import type { Request, Response } from 'express';
 import { ApiError } from '../../errors';
 import type { Logger } from '../../ops/logger';
 import { contextOf } from '../../request-context';
-import { IDEMPOTENCY_IN_FLIGHT_TTL_MS, IDEMPOTENCY_STORE_TIMEOUT_MS } from '../../upload/limits';
+import { refusalFor } from '../../state/fallback-policy';
 import { clientKeyOf } from '../client-key';
-import { withTimeout } from '../with-timeout';
 import { idempotencyKeyOf } from './idempotency-key';
-import type { IdempotencyStore, StoredResponse } from './idempotency-store';
+import { IDEMPOTENCY_IN_FLIGHT_TTL_MS, type IdempotencyStore, type StoredResponse } from './idempotency-store';
+
+/**
+ * Seconds a client answered 409 IDEMPOTENCY_CONFLICT should wait: a live holder answers in seconds,
+ * and a dead one's marker is gone within IDEMPOTENCY_IN_FLIGHT_TTL_MS, a few of these.
+ */
+export const IDEMPOTENCY_CONFLICT_RETRY_AFTER_SECONDS = Math.ceil(IDEMPOTENCY_IN_FLIGHT_TTL_MS / 3 / 1000);
 
 /** Set on a response that repeats an earlier one instead of uploading again. */
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -54,41 +59,38 @@ export function createIdempotencyGuard(store: IdempotencyStore, logger: Logger):
       const idempotencyKey = idempotencyKeyOf(req);
       if (idempotencyKey === undefined) return { state: 'unkeyed' };
       const clientKey = clientKeyOf(req, res);
-      const reserving = store.reserve(clientKey, idempotencyKey);
-      const reservation = await bounded(reserving).catch((error: unknown) => {
-        // Given up on, the store may still take the marker later: give it back then, or every retry
-        // of this key would meet a marker nobody holds until it expires.
-        reserving.then((late) => (late.state === 'reserved' ? store.release(clientKey, idempotencyKey, late.token) : undefined)).catch(() => undefined);
-        throw error;
-      });
-      if (reservation.state === 'in-flight') throw new ApiError('IDEMPOTENCY_CONFLICT');
+      const requestId = contextOf(res).requestId;
+      // The store answers within the idempotency policy's time (fallback-policy.ts) or not at all.
+      const reservation = await store
+        .reserve(clientKey, idempotencyKey, () => {
+          logger.warn({ request_id: requestId }, 'idempotency marker lost while the upload ran; a retry may upload again');
+        })
+        .catch((error: unknown) => {
+          throw refusalFor('idempotency', error);
+        });
+      if (reservation.state === 'in-flight') {
+        throw new ApiError('IDEMPOTENCY_CONFLICT', undefined, {
+          headers: { 'Retry-After': String(IDEMPOTENCY_CONFLICT_RETRY_AFTER_SECONDS) },
+        });
+      }
       if (reservation.state === 'completed') return { state: 'replay', response: reservation.response };
 
-      const { token } = reservation;
-      const requestId = contextOf(res).requestId;
-      let recorded = false;
-      const heartbeat = setInterval(() => {
-        store.refresh(clientKey, idempotencyKey, token).catch((error: unknown) => {
-          logger.warn({ err: error, request_id: requestId }, 'idempotency marker not refreshed');
-        });
-      }, IDEMPOTENCY_IN_FLIGHT_TTL_MS / 3);
-      heartbeat.unref();
-
+      const { lease } = reservation;
+      let unrecorded = false;
       return {
         state: 'held',
         upstreamKey: (fileSha256) => upstreamIdempotencyKey(clientKey, idempotencyKey, fileSha256),
         async record(response) {
-          recorded = true;
-          await bounded(store.complete(clientKey, idempotencyKey, token, response)).catch((error: unknown) => {
+          await store.complete(clientKey, idempotencyKey, lease, response).catch((error: unknown) => {
+            // An asset exists: keep the key from retries while the marker lasts rather than free it now.
+            unrecorded = true;
+            lease.abandon();
             logger.error({ err: error, request_id: requestId }, 'idempotency record not saved; a retry may upload again');
           });
         },
         async end() {
-          clearInterval(heartbeat);
-          if (recorded) return;
-          await bounded(store.release(clientKey, idempotencyKey, token)).catch((error: unknown) => {
-            logger.warn({ err: error, request_id: requestId }, 'idempotency marker not released; it will expire');
-          });
+          // After record() the lease is given back already; without one this frees the key for a retry.
+          if (!unrecorded) await lease.release();
         },
       };
     },
@@ -103,15 +105,4 @@ export function createIdempotencyGuard(store: IdempotencyStore, logger: Logger):
 function upstreamIdempotencyKey(clientKey: string, idempotencyKey: string, fileSha256: string | undefined): string {
   if (fileSha256 === undefined) return `hup-${randomUUID()}`;
   return `hup-${createHash('sha256').update(clientKey).update('\0').update(idempotencyKey).update('\0').update(fileSha256).digest('hex')}`;
-}
-
-/** Every store call answers within IDEMPOTENCY_STORE_TIMEOUT_MS or counts as the store being unavailable. */
-function bounded<T>(operation: Promise<T>): Promise<T> {
-  return withTimeout(
-    operation,
-    IDEMPOTENCY_STORE_TIMEOUT_MS,
-    `idempotency store did not answer within ${IDEMPOTENCY_STORE_TIMEOUT_MS} ms`,
-  ).catch((error: unknown) => {
-    throw new ApiError('IDEMPOTENCY_UNAVAILABLE', undefined, { cause: error });
-  });
 }

@@ -1,3 +1,5 @@
+import type { LeaseStore } from '../../state/lease';
+
 /** One request's hold on forwarding one finished upload; given back when the forward has ended. */
 export interface HeldClaim {
   release(): Promise<void>;
@@ -6,7 +8,7 @@ export interface HeldClaim {
 /**
  * Who forwards a finished upload: exactly one request on one replica at a time. A claim lives
  * seconds and is refreshed while its holder lives, so a replica that dies mid-forward frees it within
- * about its lease time (HeyGen's Idempotency-Key, derived from the upload id, makes a second attempt
+ * about CLAIM_TTL_MS (HeyGen's Idempotency-Key, derived from the upload id, makes a second attempt
  * harmless).
  */
 export interface CompletionClaims {
@@ -16,22 +18,14 @@ export interface CompletionClaims {
   isClaimed(id: string): Promise<boolean>;
 }
 
-/** Claims in this process: for a single replica without REDIS_URL (its tus locks are in-process too). */
-export class MemoryCompletionClaims implements CompletionClaims {
-  readonly #held = new Set<string>();
+/** Long enough to ride out a slow Redis answer or two; short enough that a dead replica's forward is taken over in seconds. */
+const CLAIM_TTL_MS = 15_000;
 
-  claim(id: string): Promise<HeldClaim | undefined> {
-    if (this.#held.has(id)) return Promise.resolve(undefined);
-    this.#held.add(id);
-    return Promise.resolve({
-      release: () => {
-        this.#held.delete(id);
-        return Promise.resolve();
-      },
-    });
-  }
-
-  isClaimed(id: string): Promise<boolean> {
-    return Promise.resolve(this.#held.has(id));
-  }
+/** Claims as leases (state/): in Redis, timed by Redis alone, when replicas share one; in this process otherwise. */
+export function leasedCompletionClaims(leases: LeaseStore): CompletionClaims {
+  const keyOf = (id: string): string => `tus-forward:${id}`;
+  return {
+    claim: (id) => leases.acquire(keyOf(id), { ttlMs: CLAIM_TTL_MS }),
+    isClaimed: (id) => leases.isHeld(keyOf(id)),
+  };
 }

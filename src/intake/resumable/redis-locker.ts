@@ -1,25 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Lock, Locker, RequestRelease } from '@tus/utils';
 import { ApiError } from '../../errors';
-import { REDIS_KEY_PREFIX, type RedisConnection } from '../../ops/redis-connection';
+import type { HeldLease, LeaseStore } from '../../state/lease';
 
-const LOCK_PREFIX = `${REDIS_KEY_PREFIX}tus-lock:`;
-
-/** Extend our lock, and tell the holder whether a waiter asked for it (1) or not (0); -1: no longer ours. */
-const REFRESH = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return redis.call('EXISTS', KEYS[2])
-end
-return -1`;
-
-/** Delete the lock only if it is still ours (a lock that expired may belong to another request now). */
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  return 1
-end
-return 0`;
+const LOCK_PREFIX = 'tus-lock:';
 
 export interface RedisLockerOptions {
   /** A lock not refreshed for this long is free again (its holder's replica died). */
@@ -31,92 +14,84 @@ export interface RedisLockerOptions {
 }
 
 /**
- * @tus/server's Locker on the project's Redis, so that requests for one upload landing on different
- * replicas take turns: SET NX PX with a random token, refreshed by the holder, released by a Lua
- * compare-and-delete. tus asks a holder to let go when another request wants the lock (the client
- * reconnected after a broken PATCH whose request is still open): a waiter sets `<key>:release`, and the
- * holder's next refresh sees it and calls its requestRelease (within a third of the TTL).
+ * @tus/server's Locker on the shared-state lease (the resumableLocks policy: Redis, refused with 503
+ * RESUMABLE_UNAVAILABLE when it fails), so that requests for one upload landing on different
+ * replicas take turns. tus asks a holder to let go when another request wants the lock (the client
+ * reconnected after a broken PATCH whose request is still open): a waiter takes a second lease,
+ * `<lock>:release`, for as long as it waits, and the holder looks for it after each heartbeat (a
+ * third of the TTL) and then calls its requestRelease.
  */
 export class RedisLocker implements Locker {
-  readonly #redis: RedisConnection;
+  readonly leases: LeaseStore;
   readonly ttlMs: number;
   readonly acquireTimeoutMs: number;
   readonly retryMs: number;
 
-  constructor(redis: RedisConnection, options: RedisLockerOptions = {}) {
-    this.#redis = redis;
+  constructor(leases: LeaseStore, options: RedisLockerOptions = {}) {
+    this.leases = leases;
     this.ttlMs = options.ttlMs ?? 15_000;
     this.acquireTimeoutMs = options.acquireTimeoutMs ?? 30_000;
     this.retryMs = options.retryMs ?? 50;
   }
 
   newLock(id: string): Lock {
-    return new RedisLock(this.#redis, `${LOCK_PREFIX}${id}`, this);
+    return new LeaseLock(`${LOCK_PREFIX}${id}`, this);
   }
 }
 
-class RedisLock implements Lock {
-  readonly #redis: RedisConnection;
+class LeaseLock implements Lock {
   readonly #key: string;
   readonly #releaseKey: string;
-  readonly #token = randomBytes(16).toString('hex');
   readonly #locker: RedisLocker;
-  #refresher: NodeJS.Timeout | undefined;
+  #held: HeldLease | undefined;
 
-  constructor(redis: RedisConnection, key: string, locker: RedisLocker) {
-    this.#redis = redis;
+  constructor(key: string, locker: RedisLocker) {
     this.#key = key;
     this.#releaseKey = `${key}:release`;
     this.#locker = locker;
   }
 
   async lock(stopSignal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
-    const deadline = Date.now() + this.#locker.acquireTimeoutMs;
+    const { leases, ttlMs, acquireTimeoutMs, retryMs } = this.#locker;
+    const deadline = Date.now() + acquireTimeoutMs;
     let asked = false;
-    for (;;) {
-      if (stopSignal.aborted) throw new ApiError('UPLOAD_LOCKED', undefined, { headers: { 'Retry-After': '1' } });
-      const acquired = await this.#command(['SET', this.#key, this.#token, 'NX', 'PX', String(this.#locker.ttlMs)]);
-      if (acquired === 'OK') {
-        this.#startRefreshing(requestRelease);
-        return;
+    // Once per hold: the lease was lost, or a waiter asked for it.
+    const askedToLetGo = (): void => {
+      if (asked) return;
+      asked = true;
+      void requestRelease();
+    };
+    let asking: HeldLease | undefined;
+    try {
+      for (;;) {
+        if (stopSignal.aborted) throw locked();
+        const held = await leases.acquire(this.#key, { ttlMs, onLost: askedToLetGo, onRefreshed: () => this.#answerReleaseRequest(askedToLetGo) });
+        if (held) {
+          this.#held = held;
+          return;
+        }
+        // Ask the holder to finish up; another waiter may be asking already, which does as well.
+        asking ??= await leases.acquire(this.#releaseKey, { ttlMs });
+        if (Date.now() >= deadline) throw locked();
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
       }
-      if (!asked) {
-        // Ask the holder to finish up: its refresh notices within a third of the TTL.
-        await this.#command(['SET', this.#releaseKey, '1', 'PX', String(this.#locker.ttlMs)]);
-        asked = true;
-      }
-      if (Date.now() >= deadline) throw new ApiError('UPLOAD_LOCKED', undefined, { headers: { 'Retry-After': '1' } });
-      await new Promise((resolve) => setTimeout(resolve, this.#locker.retryMs));
+    } finally {
+      await asking?.release();
     }
   }
 
   async unlock(): Promise<void> {
-    clearInterval(this.#refresher);
-    this.#refresher = undefined;
-    await this.#command(['EVAL', RELEASE, '2', this.#key, this.#releaseKey, this.#token]).catch(() => undefined);
+    const held = this.#held;
+    this.#held = undefined;
+    await held?.release();
   }
 
-  #startRefreshing(requestRelease: RequestRelease): void {
-    let released = false;
-    this.#refresher = setInterval(() => {
-      this.#command(['EVAL', REFRESH, '2', this.#key, this.#releaseKey, this.#token, String(this.#locker.ttlMs)]).then(
-        (answer) => {
-          if ((answer === 1 || answer === -1) && !released) {
-            released = true;
-            void requestRelease();
-          }
-        },
-        () => undefined,
-      );
-    }, Math.max(10, Math.floor(this.#locker.ttlMs / 3)));
-    this.#refresher.unref();
+  #answerReleaseRequest(letGo: () => void): void {
+    // A store that does not answer now is asked again at the next heartbeat.
+    this.#locker.leases.isHeld(this.#releaseKey).then((asked) => asked && letGo(), () => undefined);
   }
+}
 
-  async #command(args: string[]): Promise<unknown> {
-    try {
-      return await this.#redis.sendCommand(args);
-    } catch (error) {
-      throw new ApiError('RESUMABLE_UNAVAILABLE', undefined, { cause: error, headers: { 'Retry-After': '1' } });
-    }
-  }
+function locked(): ApiError {
+  return new ApiError('UPLOAD_LOCKED', undefined, { headers: { 'Retry-After': '1' } });
 }

@@ -1,19 +1,21 @@
 import type * as Redis from 'redis';
-import type { Logger } from './logger';
-import type { ReadinessCheck } from './readiness';
+import type { Logger } from '../ops/logger';
+import { degradedStatus } from './fallback-policy';
 
 export type RedisConnection = ReturnType<typeof Redis.createClient>;
 
 /** Every key this service writes starts with this, so one Redis can serve several applications. */
 export const REDIS_KEY_PREFIX = 'heygen-upload-proxy:';
 
-/** How long start-up waits for Redis before serving with per-replica limits. */
+/** How long start-up waits for Redis before serving degraded (fallback-policy.ts says how). */
 const CONNECT_WAIT_MS = 3_000;
 
 /**
- * The shared Redis (REDIS_URL) for rate limits and idempotency records. Commands fail fast while it
- * is unreachable (no offline queue), so a Redis outage degrades the service instead of stalling it,
- * and the client keeps reconnecting in the background.
+ * The one connection to the shared Redis (REDIS_URL) that every replica's shared state goes through:
+ * rate limits, per-client caps, idempotency records, tus locks and completion claims. Commands fail
+ * fast while it is unreachable (no offline queue), so a Redis outage degrades the service instead of
+ * stalling it (fallback-policy.ts decides how, per user), and the client keeps reconnecting in the
+ * background.
  */
 export function createRedisConnection(url: string, logger: Logger): RedisConnection {
   // Loaded here rather than at the top: the client adds ~18 MB of RSS, which a replica without
@@ -31,11 +33,11 @@ export function createRedisConnection(url: string, logger: Logger): RedisConnect
   let reported = false;
   client.on('error', (error: Error) => {
     // Every failed reconnect emits an error; say it once per outage, not every 2 s.
-    if (!reported) logger.warn({ err: error.message }, 'redis unreachable; rate limits fall back to per-replica budgets');
+    if (!reported) logger.warn({ err: error.message, shared_state: degradedStatus() }, 'redis unreachable');
     reported = true;
   });
   client.on('ready', () => {
-    if (reported) logger.info('redis reachable again; shared rate limits restored');
+    if (reported) logger.info('redis reachable again; shared state restored');
     reported = false;
   });
   return client;
@@ -55,21 +57,4 @@ export async function closeRedis(client: RedisConnection): Promise<void> {
     return;
   }
   if (client.isOpen) client.destroy();
-}
-
-/**
- * Readiness tells the truth about Redis but does not fail on it: every replica shares the one Redis,
- * so failing readiness would turn a Redis outage into a full outage, while the fallback keeps a
- * per-replica budget in force. The status word says which budget is in force.
- */
-export function redisReadinessCheck(client: RedisConnection): ReadinessCheck {
-  return {
-    name: 'rate_limit_store',
-    check: () =>
-      Promise.resolve(
-        client.isReady
-          ? { ok: true, status: 'redis' }
-          : { ok: true, status: 'degraded: redis unreachable, per-replica budgets in force' },
-      ),
-  };
 }
