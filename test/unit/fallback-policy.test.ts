@@ -41,12 +41,12 @@ describe('the fallback policy', () => {
     const idempotency = refusalFor('idempotency', new Error('down'));
     expect(idempotency).toBeInstanceOf(ApiError);
     expect([idempotency.status, idempotency.code, idempotency.headers]).toEqual([503, 'IDEMPOTENCY_UNAVAILABLE', {}]);
-    for (const user of ['resumableLocks', 'completionClaims'] as const) {
+    for (const user of ['resumableLocks', 'completionClaims', 'resumableReservations'] as const) {
       const refusal = refusalFor(user, new Error('down'));
       expect([refusal.status, refusal.code, refusal.headers]).toEqual([503, 'RESUMABLE_UNAVAILABLE', { 'Retry-After': '1' }]);
     }
     expect(() => new PerReplicaFallback('idempotency', () => true, logger)).toThrow(/must refuse/);
-    expect(degradedStatus()).toMatch(/^degraded: redis unreachable; per-replica budgets in force for rate limits, per-client upload caps; keyed uploads, resumable uploads, resumable completions refused with 503$/);
+    expect(degradedStatus()).toMatch(/^degraded: redis unreachable; per-replica budgets in force for rate limits, per-client upload caps; keyed uploads, resumable uploads, resumable completions, resumable creations refused with 503$/);
   });
 
   it('per-replica: uses this replica’s leases without asking Redis while it is known to be down', async () => {
