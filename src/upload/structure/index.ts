@@ -11,6 +11,7 @@
  *
  * Pure TypeScript and node builtins: nothing here knows about HTTP, Express or multer.
  */
+import type { AllowedMediaType } from '../media-types';
 import { JpegWalker } from './jpeg';
 import { Mp3Walker } from './mp3';
 import { Mp4Walker } from './mp4';
@@ -25,9 +26,7 @@ export { Mp4Walker } from './mp4';
 export { PngWalker } from './png';
 export { WebmWalker } from './webm';
 
-export type StructuredMediaType = 'image/png' | 'image/jpeg' | 'video/mp4' | 'video/webm' | 'audio/mpeg';
-
-export function structureWalkerFor(mediaType: StructuredMediaType): StructureWalker {
+export function structureWalkerFor(mediaType: AllowedMediaType): StructureWalker {
   switch (mediaType) {
     case 'image/png':
       return new PngWalker();
@@ -43,7 +42,7 @@ export function structureWalkerFor(mediaType: StructuredMediaType): StructureWal
 }
 
 /** Walks a whole file held in memory (tests, tools): the reason it is broken, or undefined. */
-export function checkStructure(mediaType: StructuredMediaType, bytes: Uint8Array): string | undefined {
+export function checkStructure(mediaType: AllowedMediaType, bytes: Uint8Array): string | undefined {
   const walker = structureWalkerFor(mediaType);
   return walker.push(bytes) ?? walker.end();
 }
