@@ -8,9 +8,6 @@ import { UpstreamFailure } from './upstream-failure';
 /** HeyGen answers with a small JSON envelope; anything larger is not an answer we can use. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** What HeyGen said is logged up to this length (after the key is scrubbed out). */
-export const MAX_LOGGED_CHARS = 300;
-
 /** The TCP keep-alive delay axios's http adapter puts on each request's socket. */
 const AXIOS_KEEP_ALIVE_MS = 60_000;
 

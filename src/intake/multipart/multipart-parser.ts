@@ -4,7 +4,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { ApiError, ClientGoneError, isApiError } from '../../errors';
 import { FILE_CHUNK_BYTES, FORM_LIMITS, largestFileBytes, OUTSIDE_FILE_BYTES_BUDGET } from '../../upload/limits';
-import type { UploadCore, UploadIntent } from '../../upload/prepare-upload';
+import type { UploadIntent, UploadSettings } from '../../upload/prepare-upload';
 import { limitBytesOutsideFile } from './outside-file-budget';
 import { PreparingStorage } from './storage-engine';
 
@@ -22,14 +22,14 @@ export type UploadParser = (req: Request, res: Response, intent: UploadIntent) =
  * engine, or from busboy's limit and error events), so it settles then and the error handler
  * answers while the body is still arriving. Errors come out as catalogue ApiErrors.
  */
-export function createMultipartParser(core: UploadCore): UploadParser {
+export function createMultipartParser(settings: UploadSettings): UploadParser {
   const pending = new WeakMap<IncomingMessage, (error: unknown) => void>();
   const refuseEarly = (req: IncomingMessage, error: unknown): void => pending.get(req)?.(error);
   const intents = new WeakMap<IncomingMessage, UploadIntent>();
 
-  const storage = new PreparingStorage(core, (req) => intents.get(req), refuseEarly);
+  const storage = new PreparingStorage(settings, (req) => intents.get(req), refuseEarly);
   // busboy's own cap stays as a backstop; each type's tighter limit is enforced by the core.
-  const fileSizeBackstop = largestFileBytes(core.maxBytes) + 1;
+  const fileSizeBackstop = largestFileBytes(settings.maxBytes) + 1;
   const options: MulterOptionsWithStreamHandler = {
     storage,
     limits: { ...FORM_LIMITS, fileSize: fileSizeBackstop },
