@@ -40,9 +40,3 @@ export function structureWalkerFor(mediaType: AllowedMediaType): StructureWalker
       return new Mp3Walker();
   }
 }
-
-/** Walks a whole file held in memory (tests, tools): the reason it is broken, or undefined. */
-export function checkStructure(mediaType: AllowedMediaType, bytes: Uint8Array): string | undefined {
-  const walker = structureWalkerFor(mediaType);
-  return walker.push(bytes) ?? walker.end();
-}
