@@ -1,8 +1,8 @@
-import type { MediaLimits } from './limits';
-import { fileTooLarge } from './admission';
 import { ApiError } from '../errors';
+import { fileTooLarge } from './admission';
 import { ByteBudget } from './byte-budget';
 import type { ChunkInspector } from './chunk-inspector';
+import type { MediaLimits } from './limits';
 import { type AllowedMediaType, kindOf } from './media-types';
 import { structureWalkerFor } from './structure';
 import { StructureCheck } from './structure-check';

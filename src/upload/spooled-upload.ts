@@ -11,7 +11,7 @@ import { Spool } from './spool';
 
 /**
  * Buffered mode: spool the whole file first (memory, then a temp file), checking and hashing it on the
- * way, then send it with its exact size and checksum. HeyGen's side no longer depends on the client's
+ * way, then send it with its exact size and checksum. HeyGen's side does not depend on the client's
  * speed, a direct upload gets what it must announce, and a failed attempt can be resent from the spool.
  */
 export async function spoolUpload(
