@@ -7,7 +7,7 @@ import { HeldEnd } from '../../src/upload/held-end';
 import { InspectedStream } from '../../src/upload/inspected-stream';
 import { RunningSha256 } from '../../src/upload/running-sha256';
 import { StructureCheck } from '../../src/upload/structure-check';
-import { PngWalker } from '../../src/upload/structure';
+import { structureWalkerFor } from '../../src/upload/structure';
 import { html, sample } from '../support/media-corpus';
 
 async function collect(stream: Readable): Promise<Buffer> {
@@ -61,17 +61,17 @@ describe('RunningSha256', () => {
 describe('StructureCheck', () => {
   it('passes a well-formed file and refuses one that carries more, with the error built from the walker\'s reason', () => {
     const onMalformed = (reason: string): Error => new Error(`malformed: ${reason}`);
-    const good = new StructureCheck(new PngWalker(), onMalformed);
+    const good = new StructureCheck(structureWalkerFor('image/png'), onMalformed);
     for (const piece of piecesOf(sample('sample.png'), 100)) expect(good.inspect(piece)).toBeUndefined();
     expect(good.finish()).toBeUndefined();
 
-    const polyglot = new StructureCheck(new PngWalker(), onMalformed);
+    const polyglot = new StructureCheck(structureWalkerFor('image/png'), onMalformed);
     const reasons = piecesOf(Buffer.concat([sample('sample.png'), html]), 100).map((piece) => polyglot.inspect(piece));
     expect(reasons.find((reason) => reason !== undefined)?.message).toMatch(/^malformed: PNG/);
   });
 
   it('refuses a file that ends mid-structure when it ends', () => {
-    const check = new StructureCheck(new PngWalker(), (reason) => new Error(reason));
+    const check = new StructureCheck(structureWalkerFor('image/png'), (reason) => new Error(reason));
     expect(check.inspect(sample('sample.png').subarray(0, 100))).toBeUndefined();
     expect(check.finish()).toBeInstanceOf(Error);
   });
@@ -97,7 +97,7 @@ describe('InspectedStream', () => {
   });
 
   it('fails at the end when an inspector refuses how the file ended', async () => {
-    const truncated = new StructureCheck(new PngWalker(), (reason) => new Error(`malformed: ${reason}`));
+    const truncated = new StructureCheck(structureWalkerFor('image/png'), (reason) => new Error(`malformed: ${reason}`));
     const stream = new InspectedStream([truncated]);
     await expect(pipeline(Readable.from([sample('sample.png').subarray(0, 200)]), stream, new PassThrough().resume())).rejects.toThrow(/^malformed/);
   });

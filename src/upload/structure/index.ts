@@ -20,11 +20,6 @@ import type { StructureWalker } from './walker';
 import { WebmWalker } from './webm';
 
 export type { StructureWalker } from './walker';
-export { JpegWalker } from './jpeg';
-export { Mp3Walker } from './mp3';
-export { Mp4Walker } from './mp4';
-export { PngWalker } from './png';
-export { WebmWalker } from './webm';
 
 export function structureWalkerFor(mediaType: AllowedMediaType): StructureWalker {
   switch (mediaType) {
