@@ -133,14 +133,18 @@ describe('the v1 adapter with each kind of upload', () => {
 
   it('stops a streamed upload when its signal aborts', async () => {
     const server = await heygen(() => ({ status: 200, body: V1_ASSET }));
-    upstream = createV1Upstream({ uploadUrl: `${server.base}/v1/asset`, apiKey: KEY, timeoutMs: 2000 });
+    // A body that never ends: without the abort, only the 10 s watchdog would stop it.
+    upstream = createV1Upstream({ uploadUrl: `${server.base}/v1/asset`, apiKey: KEY, timeoutMs: 10_000 });
     const controller = new AbortController();
     const body = new PassThrough();
     body.write(BYTES);
     try {
+      const started = performance.now();
       const sending = upstream.send({ ...streamed(BYTES, controller), body });
       setTimeout(() => controller.abort(), 20);
-      await failureOf(sending);
+      const failure = await failureOf(sending);
+      expect(failure.kind).not.toBe('timeout');
+      expect(performance.now() - started).toBeLessThan(5_000);
       expect(body.destroyed).toBe(true);
     } finally {
       await server.close();
