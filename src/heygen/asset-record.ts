@@ -18,7 +18,7 @@ export interface AssetRecord extends UpstreamAsset {
 }
 
 /** HeyGen ids go into URLs and logs: letters, digits, "-" and "_" only. */
-export const SANE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const URL_SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** A URL a browser may be handed: https, with a host (never javascript:, data: or a relative path). */
 export function isSafeAssetUrl(value: string): boolean {

@@ -8,9 +8,6 @@ import { UpstreamFailure } from './upstream-failure';
 /** HeyGen answers with a small JSON envelope; anything larger is not an answer we can use. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** What HeyGen said is logged up to this length (after the key is scrubbed out). */
-export const MAX_LOGGED_CHARS = 300;
-
 /** The TCP keep-alive delay axios's http adapter puts on each request's socket. */
 const AXIOS_KEEP_ALIVE_MS = 60_000;
 
@@ -51,8 +48,8 @@ export interface HeygenHttpOptions {
 export class HeygenHttp {
   readonly #options: HeygenHttpOptions;
   // axios sets TCP keep-alive to 60 s on every request's socket; the agent resets it to its own
-  // keepAliveMsecs each time the socket is freed. Two different values meant two setsockopt calls per
-  // request (about 3% of a small upload's CPU, bench/changes.md); the same value makes both no-ops.
+  // keepAliveMsecs each time the socket is freed. Two different values would cost two setsockopt calls
+  // per request, a visible share of a small upload's CPU; the same value makes both no-ops.
   readonly #httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: AXIOS_KEEP_ALIVE_MS });
   readonly #httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: AXIOS_KEEP_ALIVE_MS });
   readonly #instance;

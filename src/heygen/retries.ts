@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UpstreamFailure } from './upstream-failure';
 
 /**
@@ -11,20 +12,9 @@ export async function withRetries<T>(attempts: number, backoffMs: number, signal
     } catch (error) {
       const retryable = error instanceof UpstreamFailure && error.retryable;
       if (!retryable || attempt >= attempts || signal?.aborted) throw error;
-      await pause(backoffMs * attempt, signal);
+      // An abort during the wait ends it early; the failure that led here is still the answer.
+      await sleep(backoffMs * attempt, undefined, signal === undefined ? {} : { signal }).catch(() => undefined);
       if (signal?.aborted) throw error;
     }
   }
-}
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,4 +1,5 @@
 import type { Secret } from '../secret';
+import { UpstreamFailure } from './upstream-failure';
 
 const REDACTED = '[redacted]';
 
@@ -6,6 +7,22 @@ const REDACTED = '[redacted]';
 const MIN_BASE64_FRAGMENT = 8;
 
 const patterns = new WeakMap<Secret, RegExp>();
+
+/** What HeyGen said is logged up to this length (after the key is scrubbed out). */
+export const MAX_LOGGED_CHARS = 300;
+
+/**
+ * An adapter's call, guarded: whatever it throws reaches the caller as an UpstreamFailure whose words
+ * carry no trace of `secret` and fit a log line. The one place an adapter's failures leave heygen/,
+ * so an echo of the key in HeyGen's answer (or in an error of our own) cannot reach a log.
+ */
+export function withSecretScrubbed<A extends unknown[], T>(secret: Secret, call: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  return (...args) =>
+    call(...args).catch((error: unknown) => {
+      const failure = error instanceof UpstreamFailure ? error : new UpstreamFailure(`HeyGen exchange failed: ${String(error)}`);
+      return Promise.reject(failure.withMessage(scrubSecret(failure.message, secret).slice(0, MAX_LOGGED_CHARS)));
+    });
+}
 
 /**
  * `text` with every trace of `secret` replaced by "[redacted]": what an upstream says may echo the key

@@ -1,7 +1,8 @@
 /**
  * What went wrong with HeyGen, as data: which kind of failure (the edge maps each kind to what the
  * client should do next), whether it is safe to retry, and words for the logs only. Clients get a
- * catalogue error, never this message, and the adapters scrub the key out of it before it is built.
+ * catalogue error, never this message, and every adapter's failures leave through withSecretScrubbed
+ * (scrub-secret.ts), which takes the key out of it.
  */
 export type UpstreamFailureKind =
   /** HeyGen is rate-limiting this account: the client should retry later (Retry-After). */
@@ -49,7 +50,7 @@ export class UpstreamFailure extends Error {
     this.reason = options.reason;
   }
 
-  /** The same failure with another message (the adapters scrub the key out of what HeyGen said). */
+  /** The same failure with another message (withSecretScrubbed's, with the key taken out). */
   withMessage(message: string): UpstreamFailure {
     return new UpstreamFailure(message, {
       kind: this.kind,

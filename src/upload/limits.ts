@@ -1,4 +1,4 @@
-import type { MediaKind } from '../config';
+import { type MediaKind, MIB } from '../config';
 
 /**
  * Every fixed number that bounds an upload, in one place. Those an operator may change are
@@ -8,7 +8,6 @@ import type { MediaKind } from '../config';
  */
 
 export const KIB = 1024;
-export const MIB = 1024 * KIB;
 
 /** The largest file of each kind (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, MAX_AUDIO_BYTES). */
 export type MediaLimits = Readonly<Record<MediaKind, number>>;

@@ -1,6 +1,6 @@
 import type { MediaKind } from '../config';
 
-/** The five types HeyGen's Upload Asset endpoint takes (see shared/seed), and the kind each belongs to. */
+/** The five types HeyGen's Upload Asset endpoints take, and the kind each belongs to. */
 export const ALLOWED_MEDIA_TYPES = {
   'image/png': 'image',
   'image/jpeg': 'image',

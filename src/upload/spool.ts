@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { SPOOL_BUFFER_BYTES, SPOOL_MEMORY_BYTES } from './limits';
 
-
-/** Prefix of every spool file, so operators and tests can tell them apart in the temp directory. */
-export const SPOOL_FILE_PREFIX = 'heygen-upload-';
+/** Prefix of every spool file, so an operator can tell them apart in the temp directory. */
+const SPOOL_FILE_PREFIX = 'heygen-upload-';
 
 /**
  * The buffered mode's store: a Writable that keeps a small file in memory and moves to a temp file once
@@ -29,15 +28,6 @@ export class Spool extends Writable {
     // autoDestroy off: finishing must keep the bytes for sending; destroy() is for failures only.
     super({ highWaterMark: SPOOL_BUFFER_BYTES, autoDestroy: false });
     this.#directory = directory;
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  /** The temp file's path, or undefined while the bytes are all in memory. */
-  get path(): string | undefined {
-    return this.#path;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -1,30 +1,35 @@
 import { type Readable, Writable } from 'node:stream';
 import type { Upstream } from '../heygen/upstream';
-import { type OutgoingFile, replayableUpload } from './buffered-upload';
+import type { ChunkInspector } from './chunk-inspector';
+import type { FileChecks } from './file-checks';
+import { InspectedStream } from './inspected-stream';
+import type { OutgoingFile } from './outgoing-file';
 import type { PreparedUpload } from './prepared-upload';
 import { pump } from './pump';
-import type { StreamLimiter } from './stream-limiter';
+import { RunningSha256 } from './running-sha256';
+import { preparedSizedUpload } from './sized-upload';
 
 /**
  * A file an intake has already stored whole (a finished resumable upload): there is nothing to spool.
- * One pass through the limiter checks it (type, size, structure) and measures and hashes it, keeping
- * none of it; each send attempt then reads the stored file again (`reopen`), so no second copy is
- * ever written. The intake owns the stored file: dispose() frees nothing here.
+ * One pass checks it (type, size, structure) and measures and hashes it, keeping none of it; each send
+ * attempt then reads the stored file again (`reopen`), so no second copy is ever written.
  */
 export async function checkStoredUpload(
   file: Readable,
-  limiter: StreamLimiter,
+  checks: FileChecks,
   outgoing: OutgoingFile,
   reopen: () => Readable,
   upstream: Upstream,
 ): Promise<PreparedUpload> {
-  await readThrough(file, limiter);
+  const hash = new RunningSha256();
+  await readThrough(file, [...checks.inspectors, hash]);
+  const measured = { size: checks.budget.bytes, sha256: hash.hex };
   // The intake owns the stored file: there is nothing here to free.
-  return replayableUpload(outgoing, limiter, reopen, upstream, () => Promise.resolve());
+  return preparedSizedUpload(outgoing, measured, reopen, upstream, () => Promise.resolve());
 }
 
-/** Reads a whole file through the limiter's checks, measure and hash, keeping none of it. */
-export function readThrough(file: Readable, limiter: StreamLimiter): Promise<void> {
+/** Reads a whole file past every inspector, keeping none of it. */
+export function readThrough(file: Readable, inspectors: readonly ChunkInspector[]): Promise<void> {
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  return pump(file, limiter, discard);
+  return pump(file, new InspectedStream(inspectors), discard);
 }

@@ -2,38 +2,53 @@ import type { Readable } from 'node:stream';
 import type { UpstreamAsset } from '../heygen/asset-record';
 import type { Upstream } from '../heygen/upstream';
 import { UpstreamFailure } from '../heygen/upstream-failure';
-import type { OutgoingFile } from './buffered-upload';
+import type { FileChecks } from './file-checks';
+import { HeldEnd } from './held-end';
+import { InspectedStream } from './inspected-stream';
+import { UPSTREAM_BUFFER_BYTES } from './limits';
+import type { OutgoingFile } from './outgoing-file';
 import { type PreparedUpload, toAssetRecord } from './prepared-upload';
 import { pump } from './pump';
-import type { StreamLimiter } from './stream-limiter';
+import { RunningSha256 } from './running-sha256';
 
 /**
  * Streaming mode: the file's bytes go to HeyGen as they arrive (chunked), with backpressure from
  * HeyGen's socket back to the client's. The upstream body is left open until `send()`: HeyGen has
  * every byte but no end of body, so a form error found after the file part, a size breach or a
- * client abort can still abort it, and an aborted request never becomes an asset.
+ * client abort can still abort it, and an aborted request never becomes an asset. `hashed`: also
+ * compute the file's SHA-256 on the way (known only once it has all been sent).
  */
 export async function streamUpload(
   file: Readable,
-  limiter: StreamLimiter,
+  checks: FileChecks,
   outgoing: OutgoingFile,
   upstream: Upstream,
+  hashed: boolean,
 ): Promise<PreparedUpload> {
-  // The limiter is the upstream body: its end is held until send(), so HeyGen gets every byte but
-  // no end of body while the rest of the form is still being checked.
+  const hash = hashed ? new RunningSha256() : undefined;
+  let allWritten: () => void = () => undefined;
+  // The checked stream is the upstream body: its end is held until send(), so HeyGen gets every
+  // byte but no end of body while the rest of the form is still being checked. Its buffer is what
+  // HeyGen's socket drains from.
+  const heldEnd = new HeldEnd(() => allWritten());
+  const body = new InspectedStream(hash === undefined ? checks.inspectors : [...checks.inspectors, hash], {
+    readableHighWaterMark: UPSTREAM_BUFFER_BYTES,
+    heldEnd,
+  });
   const written = new Promise<void>((resolve, reject) => {
-    limiter.holdEnd(resolve);
+    allWritten = resolve;
     // Only its failure matters here: it resolves once HeyGen has read the released end.
-    pump(file, limiter).catch(reject);
+    pump(file, body).catch(reject);
   });
   const controller = new AbortController();
   const answer = upstream.send({
+    delivery: 'streamed',
     mediaType: outgoing.mediaType,
+    mediaKind: outgoing.mediaKind,
     filename: outgoing.filename,
     // Sent before the file's checksum is known.
     idempotencyKey: outgoing.upstreamKey(undefined),
-    body: () => limiter,
-    replayable: false,
+    body,
     signal: controller.signal,
   });
   let settled = false;
@@ -45,7 +60,7 @@ export async function streamUpload(
 
   const abort = (): void => {
     controller.abort();
-    limiter.destroy();
+    body.destroy();
   };
 
   // HeyGen must not answer before the body ends; if it does (an error, a dropped connection),
@@ -66,13 +81,13 @@ export async function streamUpload(
   }
 
   const { mediaType } = outgoing;
-  const size = limiter.bytes;
+  const size = checks.budget.bytes;
   return {
     mediaType,
     size,
-    sha256: limiter.sha256,
+    sha256: hash?.hex,
     send: async () => {
-      limiter.releaseEnd();
+      heldEnd.release();
       return toAssetRecord(await settledAnswer, mediaType, size);
     },
     dispose: () => {

@@ -348,7 +348,7 @@ describe('an unexpected failure', () => {
   let harness: Harness;
   beforeAll(async () => {
     // A client that fails the way no catalogue error does, so the error handler sees a bare Error.
-    const failing: Upstream = { unsizedLimitBytes: Number.POSITIVE_INFINITY, send: () => Promise.reject(new TypeError('unexpected failure in test')), close: () => undefined };
+    const failing: Upstream = { maxStreamedBytes: Number.POSITIVE_INFINITY, send: () => Promise.reject(new TypeError('unexpected failure in test')), close: () => undefined };
     harness = await startHarness({ LOG_LEVEL: 'info' }, { upstream: failing });
   });
   afterAll(() => harness.close());

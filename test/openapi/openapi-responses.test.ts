@@ -203,7 +203,7 @@ describe('with an upstream adapter that breaks its contract', () => {
   let harness: Harness;
   beforeAll(async () => {
     // The port promises to reject with an UpstreamFailure only; anything else is a bug, answered 500.
-    const broken: Upstream = { unsizedLimitBytes: Number.POSITIVE_INFINITY, send: () => Promise.reject(new TypeError('adapter bug')), close: () => undefined };
+    const broken: Upstream = { maxStreamedBytes: Number.POSITIVE_INFINITY, send: () => Promise.reject(new TypeError('adapter bug')), close: () => undefined };
     harness = await startHarness({}, { upstream: broken });
   });
   afterAll(() => harness.close());

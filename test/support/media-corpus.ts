@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import type { StructuredMediaType } from '../../src/upload/structure';
+import type { AllowedMediaType } from '../../src/upload/media-types';
 import { FIXTURES_DIR } from './fixtures';
 
 /** Real files of every accepted type (test/fixtures and its corpus/), and files built to look like them. */
 const CORPUS_DIR = join(FIXTURES_DIR, 'corpus');
-export const TYPES: Record<string, StructuredMediaType> = {
+export const TYPES: Record<string, AllowedMediaType> = {
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
   '.mp4': 'video/mp4',
@@ -15,7 +15,7 @@ export const TYPES: Record<string, StructuredMediaType> = {
 
 export interface MediaFile {
   readonly name: string;
-  readonly type: StructuredMediaType;
+  readonly type: AllowedMediaType;
   readonly bytes: Buffer;
 }
 
@@ -52,7 +52,7 @@ export function sample(name: string): Buffer {
 export const ftyp = box('ftyp', Buffer.from('isom\0\0\x02\0isomiso2avc1mp41', 'latin1'));
 const ihdr = Buffer.from('0000000d49484452000000400000004008020000002512f5e4', 'hex'); // 64x64 RGB (CRC right)
 
-export const POLYGLOTS: [string, StructuredMediaType, Buffer][] = [
+export const POLYGLOTS: [string, AllowedMediaType, Buffer][] = [
   ['MP4 ftyp box + MZ executable', 'video/mp4', Buffer.concat([ftyp, exe])],
   ['PNG signature + IHDR + HTML', 'image/png', Buffer.concat([sample('sample.png').subarray(0, 8), ihdr, html])],
   ['JPEG FF D8 FF E0 + MZ', 'image/jpeg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), exe])],

@@ -14,13 +14,13 @@ import { sizedMedia } from '../support/sized-media';
 
 /** An upstream in this process: records what it was sent, answers as told. */
 class FakeUpstream implements Upstream {
-  readonly unsizedLimitBytes = Number.MAX_SAFE_INTEGER;
+  readonly maxStreamedBytes = Number.MAX_SAFE_INTEGER;
   readonly sent: { idempotencyKey: string; mediaType: string; size: number | undefined }[] = [];
   failNext: UpstreamFailure | undefined;
   hold: Promise<void> | undefined;
 
   async send(upload: UpstreamUpload): Promise<UpstreamAsset> {
-    this.sent.push({ idempotencyKey: upload.idempotencyKey, mediaType: upload.mediaType, size: upload.size });
+    this.sent.push({ idempotencyKey: upload.idempotencyKey, mediaType: upload.mediaType, size: upload.delivery === 'sized' ? upload.size : undefined });
     await this.hold;
     const failure = this.failNext;
     this.failNext = undefined;

@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen } from '../../src/listen';
 import { retryAfterSeconds } from '../../src/heygen/heygen-http';
 import { scrubSecret } from '../../src/heygen/scrub-secret';
+import type { SizedUpload } from '../../src/heygen/upstream';
 import { UpstreamFailure } from '../../src/heygen/upstream-failure';
 import { createV3Upstream } from '../../src/heygen/v3/v3-upstream';
 import { Secret } from '../../src/secret';
@@ -25,15 +26,16 @@ async function fakeHeygen(directUpload: (storageUrl: string) => unknown) {
   return { base, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-function bigUpload(size: number) {
+function bigUpload(size: number): SizedUpload {
   const bytes = Buffer.alloc(size, 1);
   return {
+    delivery: 'sized',
     mediaType: 'video/mp4',
+    mediaKind: 'video',
     filename: 'clip.mp4',
-    body: () => bytes,
+    open: () => bytes,
     size,
     sha256: createHash('sha256').update(bytes).digest('hex'),
-    replayable: true,
     idempotencyKey: 'hup-unit',
   };
 }
@@ -104,7 +106,8 @@ describe('the v3 adapter\'s multipart file name', () => {
     const upstream = createV3Upstream({ baseUrl: heygen.base, apiKey: KEY, timeoutMs: 2000 });
     const bytes = Buffer.from('stand-in bytes');
     try {
-      await upstream.send({ mediaType: 'image/png', filename, body: () => bytes, size: bytes.length, replayable: true, idempotencyKey: 'hup-unit' });
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      await upstream.send({ delivery: 'sized', mediaType: 'image/png', mediaKind: 'image', filename, open: () => bytes, size: bytes.length, sha256, idempotencyKey: 'hup-unit' });
       const [body] = heygen.bodies;
       const disposition = /^Content-Disposition: [^\r\n]*/m.exec(body!.toString('utf8'))?.[0];
       expect(disposition).toBe(`Content-Disposition: form-data; name="file"; ${parameter}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isSafeAssetUrl, SANE_ID, type UpstreamAsset } from '../asset-record';
+import { isSafeAssetUrl, URL_SAFE_ID, type UpstreamAsset } from '../asset-record';
 
 /** HeyGen's success code in the v1 response envelope. */
 export const HEYGEN_SUCCESS_CODE = 100;
@@ -26,7 +26,7 @@ export const v1EnvelopeSchema = z.object({
  * and logs, and an https URL (never javascript:, data: or a relative path).
  */
 export const v1AssetSchema = z.object({
-  id: z.string().regex(SANE_ID),
+  id: z.string().regex(URL_SAFE_ID),
   file_type: z.enum(['image', 'video', 'audio']),
   url: z.string().refine(isSafeAssetUrl, 'url must be an absolute https URL'),
   image_key: z.string().max(512).nullish(),

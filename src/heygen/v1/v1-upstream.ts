@@ -1,8 +1,9 @@
 import type { Secret } from '../../secret';
 import type { UpstreamAsset } from '../asset-record';
-import { type ExchangeResponse, HeygenHttp, MAX_LOGGED_CHARS, retryAfterSeconds } from '../heygen-http';
+import { type ExchangeResponse, HeygenHttp, retryAfterSeconds } from '../heygen-http';
+import { withRetries } from '../retries';
+import { withSecretScrubbed } from '../scrub-secret';
 import type { Upstream, UpstreamAttempt, UpstreamUpload } from '../upstream';
-import { scrubSecret } from '../scrub-secret';
 import { UpstreamFailure } from '../upstream-failure';
 import {
   HEYGEN_SUCCESS_CODE,
@@ -21,45 +22,44 @@ export interface V1UpstreamOptions {
 }
 
 /**
+ * v1 has no Idempotency-Key, so only a connection that failed before any answer is retried (it cannot
+ * have created an asset), once, at once: anything later might have. A streamed body cannot be resent.
+ */
+const SIZED_ATTEMPTS = 2;
+const RETRY_BACKOFF_MS = 0;
+
+/**
  * The v1 adapter: HeyGen's legacy Upload Asset endpoint (`POST upload.heygen.com/v1/asset`, the file as
- * the raw body, `X-API-KEY`). With the other adapters, the only reader of the API key's value.
- * v1 has no Idempotency-Key, so only a connection that failed before any answer is retried (once,
- * from the spool): anything later might have created an asset.
+ * the raw body, `X-API-KEY`). With the other adapters, the only reader of the API key's value. A sized
+ * upload goes with its Content-Length, a streamed one chunked.
  */
 export function createV1Upstream(options: V1UpstreamOptions): Upstream {
   const http = new HeygenHttp({ timeoutMs: options.timeoutMs, onAttempt: options.onAttempt });
 
   const attempt = async (upload: UpstreamUpload): Promise<UpstreamAsset> => {
+    const sized = upload.delivery === 'sized';
     const response = await http.exchange({
       method: 'POST',
       url: options.uploadUrl,
       headers: {
         'X-API-KEY': options.apiKey.reveal(),
         'Content-Type': upload.mediaType,
-        ...(upload.size === undefined ? {} : { 'Content-Length': String(upload.size) }),
+        ...(sized ? { 'Content-Length': String(upload.size) } : {}),
       },
-      body: upload.body(),
-      signal: upload.signal,
+      body: sized ? upload.open() : upload.body,
+      ...(sized ? {} : { signal: upload.signal }),
     });
     return readAsset(response);
   };
 
-  const send = async (upload: UpstreamUpload): Promise<UpstreamAsset> => {
-    try {
-      return await attempt(upload);
-    } catch (error) {
-      if (!(error instanceof UpstreamFailure && error.retryable && upload.replayable) || upload.signal?.aborted) throw error;
-      return await attempt(upload);
-    }
-  };
+  const send = (upload: UpstreamUpload): Promise<UpstreamAsset> =>
+    upload.delivery === 'sized'
+      ? withRetries(SIZED_ATTEMPTS, RETRY_BACKOFF_MS, undefined, () => attempt(upload))
+      : attempt(upload);
 
   return {
-    unsizedLimitBytes: Number.POSITIVE_INFINITY,
-    send: (upload) =>
-      send(upload).catch((error: unknown) => {
-        const failure = error instanceof UpstreamFailure ? error : new UpstreamFailure(`HeyGen exchange failed: ${String(error)}`);
-        return Promise.reject(failure.withMessage(scrubSecret(failure.message, options.apiKey).slice(0, MAX_LOGGED_CHARS)));
-      }),
+    maxStreamedBytes: Number.POSITIVE_INFINITY,
+    send: withSecretScrubbed(options.apiKey, send),
     close: () => http.close(),
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { isSafeAssetUrl, SANE_ID } from '../asset-record';
+import { isSafeAssetUrl, URL_SAFE_ID } from '../asset-record';
 
-const assetId = z.string().regex(SANE_ID);
+const assetId = z.string().regex(URL_SAFE_ID);
 const safeUrl = z.string().refine(isSafeAssetUrl, 'url must be an absolute https URL');
 
 /** `POST /v3/assets` and `POST /v3/assets/{id}/complete`: the asset HeyGen made (other fields are dropped). */

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Secret } from '../../secret';
 import type { UpstreamAsset } from '../asset-record';
-import { type ExchangeResponse, HeygenHttp, MAX_LOGGED_CHARS, retryAfterSeconds } from '../heygen-http';
+import { type ExchangeResponse, HeygenHttp, retryAfterSeconds } from '../heygen-http';
 import { withRetries } from '../retries';
-import { scrubSecret } from '../scrub-secret';
-import type { Upstream, UpstreamAttempt, UpstreamUpload } from '../upstream';
+import { scrubSecret, withSecretScrubbed } from '../scrub-secret';
+import type { SizedUpload, Upstream, UpstreamAttempt, UpstreamUpload } from '../upstream';
 import { UpstreamFailure } from '../upstream-failure';
 import { v3AssetSchema, v3DirectUploadSchema, v3ErrorSchema } from './v3-response';
 
@@ -38,7 +38,8 @@ export interface V3UpstreamOptions {
 
 /**
  * The v3 adapter: files up to 32 MB as `multipart/form-data` to `POST /v3/assets`; larger ones by
- * direct upload (create, PUT the bytes to HeyGen's presigned storage URL, complete). HeyGen's key goes
+ * direct upload (create, PUT the bytes to HeyGen's presigned storage URL, complete), which needs the
+ * size and checksum first, so only a sized upload can go that way. HeyGen's key goes
  * in `x-api-key` to HeyGen's own API only; the storage PUT carries exactly the headers HeyGen
  * prescribed for it, and never a credential of ours.
  */
@@ -58,8 +59,9 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
         `Content-Type: ${upload.mediaType}\r\n\r\n`,
     );
     const epilogue = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const length = upload.size === undefined ? undefined : preamble.length + upload.size + epilogue.length;
-    const response = await withRetries(upload.replayable ? ATTEMPTS : 1, BACKOFF_MS, upload.signal, () =>
+    const sized = upload.delivery === 'sized';
+    const signal = sized ? undefined : upload.signal;
+    const response = await withRetries(sized ? ATTEMPTS : 1, BACKOFF_MS, signal, () =>
       http
         .exchange({
           method: 'POST',
@@ -67,28 +69,25 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
           headers: {
             ...apiHeaders(upload.idempotencyKey),
             'Content-Type': `multipart/form-data; boundary=${boundary}`,
-            ...(length === undefined ? {} : { 'Content-Length': String(length) }),
+            ...(sized ? { 'Content-Length': String(preamble.length + upload.size + epilogue.length) } : {}),
           },
-          body: framed(preamble, upload.body(), epilogue),
-          signal: upload.signal,
+          body: framed(preamble, sized ? upload.open() : upload.body, epilogue),
+          ...(signal === undefined ? {} : { signal }),
         })
         .then((response) => accepted(response, 'create')),
     );
-    return assetFrom(response, upload.mediaType);
+    return assetFrom(response, upload.mediaKind);
   }
 
-  async function directUpload(upload: UpstreamUpload, size: number): Promise<UpstreamAsset> {
-    if (upload.sha256 === undefined) throw new UpstreamFailure('a direct upload needs the file checksum, and none was computed');
-    const checksum = upload.sha256;
-    const attempts = upload.replayable ? ATTEMPTS : 1;
-    const created = await withRetries(ATTEMPTS, BACKOFF_MS, upload.signal, () =>
+  async function directUpload(upload: SizedUpload): Promise<UpstreamAsset> {
+    const { size, sha256: checksum } = upload;
+    const created = await withRetries(ATTEMPTS, BACKOFF_MS, undefined, () =>
       http
         .exchange({
           method: 'POST',
           url: `${base}/v3/assets/direct-uploads`,
           headers: { ...apiHeaders(upload.idempotencyKey), 'Content-Type': 'application/json' },
           body: JSON.stringify({ filename: upload.filename, content_type: upload.mediaType, size_bytes: size, checksum_sha256: checksum }),
-          signal: upload.signal,
         })
         .then((response) => accepted(response, 'create')),
     );
@@ -100,40 +99,35 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
     if (target.max_bytes != null && size > target.max_bytes) {
       throw new UpstreamFailure(`HeyGen takes direct uploads of at most ${target.max_bytes} bytes; this file has ${size}`, { kind: 'too-large' });
     }
-    await withRetries(attempts, BACKOFF_MS, upload.signal, () =>
+    await withRetries(ATTEMPTS, BACKOFF_MS, undefined, () =>
       http
         .exchange({
           method: 'PUT',
           url: target.upload_url,
           headers: storageHeaders(upload.mediaType, size, target.upload_headers ?? {}, options.apiKey),
-          body: upload.body(),
-          signal: upload.signal,
+          body: upload.open(),
         })
         .then((response) => accepted(response, 'storage')),
     );
-    const completed = await withRetries(COMPLETE_ATTEMPTS, COMPLETE_BACKOFF_MS, upload.signal, () =>
+    const completed = await withRetries(COMPLETE_ATTEMPTS, COMPLETE_BACKOFF_MS, undefined, () =>
       http
         .exchange({
           method: 'POST',
           url: `${base}/v3/assets/${encodeURIComponent(target.asset_id)}/complete`,
           headers: { ...apiHeaders(), 'Content-Type': 'application/json' },
           body: JSON.stringify({ checksum_sha256: checksum }),
-          signal: upload.signal,
         })
         .then((response) => accepted(response, 'complete')),
     );
-    return assetFrom(completed, upload.mediaType);
+    return assetFrom(completed, upload.mediaKind);
   }
 
+  const send = (upload: UpstreamUpload): Promise<UpstreamAsset> =>
+    upload.delivery === 'sized' && upload.size > V3_MULTIPART_MAX_BYTES ? directUpload(upload) : multipart(upload);
+
   return {
-    unsizedLimitBytes: V3_MULTIPART_MAX_BYTES,
-    send: (upload) => {
-      const sent = upload.size !== undefined && upload.size > V3_MULTIPART_MAX_BYTES ? directUpload(upload, upload.size) : multipart(upload);
-      return sent.catch((error: unknown) => {
-        const failure = error instanceof UpstreamFailure ? error : new UpstreamFailure(`HeyGen exchange failed: ${String(error)}`);
-        return Promise.reject(failure.withMessage(scrubSecret(failure.message, options.apiKey).slice(0, MAX_LOGGED_CHARS)));
-      });
-    },
+    maxStreamedBytes: V3_MULTIPART_MAX_BYTES,
+    send: withSecretScrubbed(options.apiKey, send),
     close: () => http.close(),
   };
 }
@@ -225,9 +219,9 @@ function storageRefusal(response: ExchangeResponse): UpstreamFailure {
   return new UpstreamFailure(`HeyGen's storage answered ${status}${code ? ` ${code}` : ''}`, { upstreamStatus: status, retryable: status >= 500 });
 }
 
-function assetFrom(response: ExchangeResponse, mediaType: string): UpstreamAsset {
+function assetFrom(response: ExchangeResponse, fileType: UpstreamAsset['file_type']): UpstreamAsset {
   const { data } = parse(v3AssetSchema, response, 'asset');
-  return { id: data.asset_id, file_type: kindOf(mediaType), url: data.url, image_key: null, created_ts: null };
+  return { id: data.asset_id, file_type: fileType, url: data.url, image_key: null, created_ts: null };
 }
 
 function parse<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }, response: ExchangeResponse, what: string): T {
@@ -242,10 +236,4 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function kindOf(mediaType: string): UpstreamAsset['file_type'] {
-  if (mediaType.startsWith('image/')) return 'image';
-  if (mediaType.startsWith('audio/')) return 'audio';
-  return 'video';
 }

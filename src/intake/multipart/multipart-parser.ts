@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
-import { ApiError, ClientGoneError, isApiError } from '../../errors';
 import { FILE_CHUNK_BYTES, FORM_LIMITS, largestFileBytes, OUTSIDE_FILE_BYTES_BUDGET } from '../../upload/limits';
-import type { UploadCore, UploadIntent } from '../../upload/prepare-upload';
+import type { UploadIntent, UploadSettings } from '../../upload/prepare-upload';
+import { toUploadError } from './form-errors';
 import { limitBytesOutsideFile } from './outside-file-budget';
 import { PreparingStorage } from './storage-engine';
 
@@ -22,14 +22,14 @@ export type UploadParser = (req: Request, res: Response, intent: UploadIntent) =
  * engine, or from busboy's limit and error events), so it settles then and the error handler
  * answers while the body is still arriving. Errors come out as catalogue ApiErrors.
  */
-export function createMultipartParser(core: UploadCore): UploadParser {
+export function createMultipartParser(settings: UploadSettings): UploadParser {
   const pending = new WeakMap<IncomingMessage, (error: unknown) => void>();
   const refuseEarly = (req: IncomingMessage, error: unknown): void => pending.get(req)?.(error);
   const intents = new WeakMap<IncomingMessage, UploadIntent>();
 
-  const storage = new PreparingStorage(core, (req) => intents.get(req), refuseEarly);
+  const storage = new PreparingStorage(settings, (req) => intents.get(req), refuseEarly);
   // busboy's own cap stays as a backstop; each type's tighter limit is enforced by the core.
-  const fileSizeBackstop = largestFileBytes(core.maxBytes) + 1;
+  const fileSizeBackstop = largestFileBytes(settings.maxBytes) + 1;
   const options: MulterOptionsWithStreamHandler = {
     storage,
     limits: { ...FORM_LIMITS, fileSize: fileSizeBackstop },
@@ -60,40 +60,4 @@ export function createMultipartParser(core: UploadCore): UploadParser {
       pending.set(req, settle);
       void middleware(req, res, settle);
     });
-}
-
-const MULTER_CODES: Readonly<Record<string, ApiError['code']>> = {
-  LIMIT_FILE_COUNT: 'TOO_MANY_FILES',
-  LIMIT_UNEXPECTED_FILE: 'UNEXPECTED_FILE_FIELD',
-  LIMIT_FILE_SIZE: 'FILE_TOO_LARGE',
-  LIMIT_PART_COUNT: 'TOO_MANY_FIELDS',
-  LIMIT_FIELD_COUNT: 'TOO_MANY_FIELDS',
-  LIMIT_FIELD_KEY: 'FIELD_TOO_LARGE',
-  LIMIT_FIELD_VALUE: 'FIELD_TOO_LARGE',
-};
-
-/** multer's and busboy's errors, in the catalogue's words. */
-export function toUploadError(error: unknown): Error {
-  if (isApiError(error)) return error;
-  if (error instanceof MulterError) {
-    return new ApiError(MULTER_CODES[error.code] ?? 'MALFORMED_MULTIPART', undefined, { cause: error });
-  }
-  if (isClientGone(error)) return new ClientGoneError({ cause: error });
-  // busboy reports every other malformation ("Unexpected end of form", "Malformed part header",
-  // a missing boundary) as a plain Error.
-  if (error instanceof Error && isBusboyError(error)) {
-    return new ApiError('MALFORMED_MULTIPART', undefined, { cause: error });
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-const BUSBOY_MESSAGES = /multipart|boundary|part header|end of form|malformed|unexpected end/i;
-
-function isBusboyError(error: Error): boolean {
-  return BUSBOY_MESSAGES.test(error.message);
-}
-
-/** multer's words for a client that went away mid-body. */
-function isClientGone(error: unknown): boolean {
-  return error instanceof Error && /^Request (aborted|closed)$/.test(error.message);
 }

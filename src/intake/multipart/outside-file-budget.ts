@@ -7,7 +7,7 @@ import { ApiError } from '../../errors';
  * `budget`: with no file part yet, 400 MISSING_FILE (it cannot become a legal upload, however much
  * more arrives); after one, 400 MALFORMED_MULTIPART. busboy drops a preamble or epilogue of any size
  * and reads a field value to its end before reporting it too long, so without this a chunked body
- * that never opens a file part was read to its end (a gigabyte, at the client's pace) before its 400.
+ * that never opens a file part would be read to its end (a gigabyte, at the client's pace) before its 400.
  *
  * The refusal destroys busboy with the error, so it takes the path busboy's own limit errors take.
  * The 'data' listener is added after `req.pipe(busboy)`, so busboy has parsed each chunk (and opened

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import type { PreparedUpload } from '../../upload/prepared-upload';
-import { assertUploadCore, prepareUpload, type UploadCore, type UploadIntent } from '../../upload/prepare-upload';
+import { prepareUpload, type UploadIntent, type UploadSettings } from '../../upload/prepare-upload';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -21,7 +21,7 @@ declare global {
  * is handed to prepareUpload, which checks it and readies it for HeyGen; `_removeFile` undoes that.
  */
 export class PreparingStorage implements StorageEngine {
-  readonly #core: UploadCore;
+  readonly #settings: UploadSettings;
   readonly #intentOf: (req: Request) => UploadIntent | undefined;
   readonly #onRefusal: ((req: Request, error: unknown) => void) | undefined;
 
@@ -30,9 +30,8 @@ export class PreparingStorage implements StorageEngine {
    * hash, forward or only fingerprint); `onRefusal` is told at once when a file is refused, so the
    * answer need not wait for the rest of the body.
    */
-  constructor(core: UploadCore, intentOf: (req: Request) => UploadIntent | undefined, onRefusal?: (req: Request, error: unknown) => void) {
-    assertUploadCore(core);
-    this.#core = core;
+  constructor(settings: UploadSettings, intentOf: (req: Request) => UploadIntent | undefined, onRefusal?: (req: Request, error: unknown) => void) {
+    this.#settings = settings;
     this.#intentOf = intentOf;
     this.#onRefusal = onRefusal;
   }
@@ -46,7 +45,7 @@ export class PreparingStorage implements StorageEngine {
     const prepared =
       intent === undefined
         ? Promise.reject(new Error('PreparingStorage: no upload intent for this request'))
-        : prepareUpload(this.#core, { stream: file.stream, declaredType: file.mimetype, declaredName: file.originalname }, intent);
+        : prepareUpload(this.#settings, { stream: file.stream, declaredType: file.mimetype, declaredName: file.originalname }, intent);
     prepared.then(
       (prepared) => callback(null, { size: prepared.size, prepared }),
       (error: unknown) => {

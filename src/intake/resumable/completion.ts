@@ -3,7 +3,7 @@ import type { Upload } from '@tus/utils';
 import { ApiError, isApiError } from '../../errors';
 import type { AssetRecord } from '../../heygen/asset-record';
 import { isUpstreamFailure } from '../../heygen/upstream-failure';
-import { prepareUpload, type UploadCore } from '../../upload/prepare-upload';
+import { prepareUpload, type UploadSettings as UploadCore } from '../../upload/prepare-upload';
 import type { CompletionClaims } from './completion-claims';
 import type { CompletionRecords } from './completion-records';
 import { declaredFileOf } from './declared-file';

@@ -12,7 +12,7 @@ import type { Logger } from '../../ops/logger';
 import { contextOf } from '../../request-context';
 import type { ReservationRefusal, UploadReservations } from '../../state/upload-reservations';
 import { describeBytes, largestFileBytes, SPOOL_BUFFER_BYTES } from '../../upload/limits';
-import type { UploadCore } from '../../upload/prepare-upload';
+import type { UploadSettings as UploadCore } from '../../upload/prepare-upload';
 import { CheckedFileStore } from './checked-file-store';
 import { createCompletion } from './completion';
 import type { CompletionClaims } from './completion-claims';

@@ -11,6 +11,7 @@
  *
  * Pure TypeScript and node builtins: nothing here knows about HTTP, Express or multer.
  */
+import type { AllowedMediaType } from '../media-types';
 import { JpegWalker } from './jpeg';
 import { Mp3Walker } from './mp3';
 import { Mp4Walker } from './mp4';
@@ -19,15 +20,8 @@ import type { StructureWalker } from './walker';
 import { WebmWalker } from './webm';
 
 export type { StructureWalker } from './walker';
-export { JpegWalker } from './jpeg';
-export { Mp3Walker } from './mp3';
-export { Mp4Walker } from './mp4';
-export { PngWalker } from './png';
-export { WebmWalker } from './webm';
 
-export type StructuredMediaType = 'image/png' | 'image/jpeg' | 'video/mp4' | 'video/webm' | 'audio/mpeg';
-
-export function structureWalkerFor(mediaType: StructuredMediaType): StructureWalker {
+export function structureWalkerFor(mediaType: AllowedMediaType): StructureWalker {
   switch (mediaType) {
     case 'image/png':
       return new PngWalker();
@@ -40,10 +34,4 @@ export function structureWalkerFor(mediaType: StructuredMediaType): StructureWal
     case 'audio/mpeg':
       return new Mp3Walker();
   }
-}
-
-/** Walks a whole file held in memory (tests, tools): the reason it is broken, or undefined. */
-export function checkStructure(mediaType: StructuredMediaType, bytes: Uint8Array): string | undefined {
-  const walker = structureWalkerFor(mediaType);
-  return walker.push(bytes) ?? walker.end();
 }
