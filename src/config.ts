@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readAllowedOrigin } from './allowed-origin';
 import { Secret } from './secret';
 
 /**
@@ -93,17 +94,16 @@ const trustProxySetting = z
     return value;
   });
 
-const originList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => origin.length > 0),
-  )
-  .refine((origins) => origins.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin), {
-    message: 'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com',
-  });
+/** Each entry normalised to the form browsers send (allowed-origin.ts), or refused with what to write. */
+const originList = z.string().transform((value, ctx) => {
+  const origins: string[] = [];
+  for (const written of value.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0)) {
+    const reading = readAllowedOrigin(written);
+    if ('problem' in reading) ctx.addIssue({ code: 'custom', message: reading.problem });
+    else origins.push(reading.origin);
+  }
+  return [...new Set(origins)];
+});
 
 // The key's own value is never part of any message: only whether it is there and usable.
 const apiKey = z

@@ -27,6 +27,7 @@ export async function startServer(config: Config, deps: AppDependencies = create
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   const { port, host } = await listen(server, config.port, config.host);
+  warnAboutOrigins(config, deps);
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
@@ -45,6 +46,17 @@ export async function startServer(config: Config, deps: AppDependencies = create
   };
 
   return { url: `http://${host}:${port}`, port, deps, shutdown };
+}
+
+/**
+ * ALLOWED_ORIGINS unset is a safe default (no browser page may upload; servers and curl still can),
+ * but the page's developer sees only a network error, so the start says it once where operators look.
+ */
+function warnAboutOrigins(config: Config, deps: AppDependencies): void {
+  if (config.allowedOrigins !== undefined) return;
+  deps.logger.warn(
+    'ALLOWED_ORIGINS is unset: every request from a browser page (any request with an Origin header) will be refused with 403 ORIGIN_NOT_ALLOWED; list the pages that upload, e.g. ALLOWED_ORIGINS=https://app.example.com',
+  );
 }
 
 /** How often Node sweeps its connections for header and request timeouts (see TIMEOUT_SWEEPS_PER_PERIOD). */
