@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { createApp } from './app';
-import { type Config, ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, loadConfig, readEnvironment } from './config';
 import { type AppDependencies, createDependencies } from './dependencies';
 import { listen } from './listen';
 import { answerClientError } from './http/client-error-answer';
@@ -69,7 +69,7 @@ function timeoutSweepInterval(config: Config): number {
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(readEnvironment());
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config';
+import { loadConfig, readEnvironment } from '../config';
 import { startServer } from '../server';
 import { startDemoServer } from './demo-server';
 import { startStandInHeygen } from './stand-in-heygen';
@@ -14,18 +14,19 @@ const DEV_API_KEY = 'dev-key-not-a-real-heygen-key';
 const DEFAULT_DEMO_PORT = '3001';
 
 async function launch(): Promise<void> {
-  const demoPort = Number(process.env.DEMO_PORT || DEFAULT_DEMO_PORT);
+  const environment = readEnvironment();
+  const demoPort = Number(environment.DEMO_PORT || DEFAULT_DEMO_PORT);
   if (!Number.isInteger(demoPort) || demoPort < 1 || demoPort > 65535) throw new Error('DEMO_PORT must be a port number (1-65535)');
   // The demo page is another origin (another port), so the proxy must list it; browsers send
   // "localhost" exactly as typed, and the origin check compares strings, so 127.0.0.1 would not match.
   const demoOrigin = `http://localhost:${demoPort}`;
   const defaults = { HEYGEN_API_KEY: DEV_API_KEY, PORT: '3000', HOST: 'localhost', LOG_LEVEL: 'info', ALLOWED_ORIGINS: demoOrigin };
-  const first = loadConfig(undefined, defaults);
+  const first = loadConfig(environment, defaults);
   const apiKey = first.heygenApiKey.reveal();
   // The stand-in of whichever API is configured: v3 (with its object store) by default, v1 with HEYGEN_API=v1.
   const standIn = first.heygenApi === 'v1' ? await startStandInHeygen({ apiKey }) : await startStandInHeygenV3({ apiKey });
   const pointAtStandIn = first.heygenApi === 'v1' ? { HEYGEN_UPLOAD_URL: standIn.url } : { HEYGEN_API_BASE_URL: standIn.url };
-  const config = loadConfig({ ...process.env, ...pointAtStandIn }, defaults);
+  const config = loadConfig({ ...environment, ...pointAtStandIn }, defaults);
   const proxy = await startServer(config);
   const proxyUrl = `http://localhost:${proxy.port}`;
   const demo = await startDemoServer({ proxyUrl, port: demoPort, host: config.host, publicHost: 'localhost' });
