@@ -2,7 +2,7 @@ import http from 'node:http';
 import { createApp } from './app';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config';
 import { type AppDependencies, createDependencies } from './dependencies';
-import { listen } from './listen';
+import { listen, PortInUseError } from './listen';
 import { answerClientError } from './http/client-error-answer';
 import { KEEP_ALIVE_TIMEOUT_MS, MIN_TIMEOUT_SWEEP_MS, TIMEOUT_SWEEPS_PER_PERIOD } from './upload/limits';
 
@@ -77,7 +77,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const running = await startServer(config);
+  let running: RunningServer;
+  try {
+    running = await startServer(config);
+  } catch (error) {
+    if (error instanceof PortInUseError) {
+      process.stderr.write(`${error.hint('PORT', 'npm start')}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   const { logger } = running.deps;
   logger.info({ url: running.url, mode: config.upstreamMode }, 'heygen upload proxy listening');
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,4 +1,5 @@
-import { loadConfig, readEnvironment } from '../config';
+import { ConfigError, loadConfig, readEnvironment } from '../config';
+import { PortInUseError } from '../listen';
 import { startServer } from '../server';
 import { startDemoServer } from './demo-server';
 import { startStandInHeygen } from './stand-in-heygen';
@@ -27,9 +28,9 @@ async function launch(): Promise<void> {
   const standIn = first.heygenApi === 'v1' ? await startStandInHeygen({ apiKey }) : await startStandInHeygenV3({ apiKey });
   const pointAtStandIn = first.heygenApi === 'v1' ? { HEYGEN_UPLOAD_URL: standIn.url } : { HEYGEN_API_BASE_URL: standIn.url };
   const config = loadConfig({ ...environment, ...pointAtStandIn }, defaults);
-  const proxy = await startServer(config);
+  const proxy = await startServer(config).catch(naming('PORT'));
   const proxyUrl = `http://localhost:${proxy.port}`;
-  const demo = await startDemoServer({ proxyUrl, port: demoPort, host: config.host, publicHost: 'localhost' });
+  const demo = await startDemoServer({ proxyUrl, port: demoPort, host: config.host, publicHost: 'localhost' }).catch(naming('DEMO_PORT'));
   const { logger } = proxy.deps;
   logger.info({ upstream: standIn.url, heygen_api: config.heygenApi }, 'stand-in HeyGen upstream listening');
   logger.info({ allowed_origins: config.allowedOrigins ?? 'none: browser pages are refused' }, `demo page: ${demo.url}/`);
@@ -49,7 +50,18 @@ async function launch(): Promise<void> {
   }
 }
 
+/** A taken port becomes a StartupProblem naming the variable that chose it. */
+function naming(variable: 'PORT' | 'DEMO_PORT'): (error: unknown) => never {
+  return (error) => {
+    throw error instanceof PortInUseError ? new StartupProblem(error.hint(variable, 'npm run dev')) : error;
+  };
+}
+
+/** A problem the person starting the launcher can fix, told in its own words, without a stack. */
+class StartupProblem extends Error {}
+
 launch().catch((error: unknown) => {
-  process.stderr.write(`npm run dev failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  const told = error instanceof StartupProblem || error instanceof ConfigError;
+  process.stderr.write(told ? `${error.message}\n` : `npm run dev failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
