@@ -2,26 +2,21 @@ import { ConfigError, loadConfig, readEnvironment } from '../config';
 import { PortInUseError } from '../listen';
 import { startServer } from '../server';
 import { startDemoServer } from './demo-server';
+import { demoPortOf, devDefaults, rateLimitNote } from './dev-settings';
 import { startStandInHeygen } from './stand-in-heygen';
 import { startStandInHeygenV3 } from './stand-in-heygen-v3';
 
 /**
  * `npm run dev`: the proxy on http://localhost:3000 against an embedded stand-in of HeyGen's API (v3,
  * or v1 with HEYGEN_API=v1), and the demo page on http://localhost:3001, with no configuration and no
- * HeyGen account. Any variable set in the environment still wins, except HEYGEN_API_BASE_URL and
- * HEYGEN_UPLOAD_URL, which always point at the stand-in here.
+ * HeyGen account. Any variable set in the environment or in .env still wins over the dev defaults
+ * (dev-settings.ts), except HEYGEN_API_BASE_URL and HEYGEN_UPLOAD_URL, which always point at the
+ * stand-in here.
  */
-const DEV_API_KEY = 'dev-key-not-a-real-heygen-key';
-const DEFAULT_DEMO_PORT = '3001';
-
 async function launch(): Promise<void> {
   const environment = readEnvironment();
-  const demoPort = Number(environment.DEMO_PORT || DEFAULT_DEMO_PORT);
-  if (!Number.isInteger(demoPort) || demoPort < 1 || demoPort > 65535) throw new Error('DEMO_PORT must be a port number (1-65535)');
-  // The demo page is another origin (another port), so the proxy must list it; browsers send
-  // "localhost" exactly as typed, and the origin check compares strings, so 127.0.0.1 would not match.
-  const demoOrigin = `http://localhost:${demoPort}`;
-  const defaults = { HEYGEN_API_KEY: DEV_API_KEY, PORT: '3000', HOST: 'localhost', LOG_LEVEL: 'info', ALLOWED_ORIGINS: demoOrigin };
+  const demoPort = demoPortOf(environment);
+  const defaults = devDefaults(demoPort);
   const first = loadConfig(environment, defaults);
   const apiKey = first.heygenApiKey.reveal();
   // The stand-in of whichever API is configured: v3 (with its object store) by default, v1 with HEYGEN_API=v1.
@@ -37,6 +32,7 @@ async function launch(): Promise<void> {
   if (config.allowedOrigins !== undefined && !config.allowedOrigins.includes(demo.url)) {
     logger.warn(`ALLOWED_ORIGINS does not list ${demo.url}: the demo page's uploads will be refused (403)`);
   }
+  logger.info({ rate_limit_max: config.rateLimitMax, rate_limit_window_ms: config.rateLimitWindowMs }, rateLimitNote(config, environment));
   logger.info(`try: curl -F file=@test/fixtures/sample.png ${proxyUrl}/v1/asset`);
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
