@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, DEFAULT_ENV_FILE, loadConfig, readEnvironment } from '../../src/config';
+import { DEV_RATE_LIMIT_MAX, devDefaults } from '../../src/dev/dev-settings';
 
 /**
  * Issue 23: `.env.example` invites a `.env`, and nothing read it. The entry points now configure from
@@ -48,6 +49,12 @@ describe('readEnvironment', () => {
 
   it('looks for .env beside package.json by default, wherever the process was started', () => {
     expect(DEFAULT_ENV_FILE).toBe(resolve(__dirname, '..', '..', '.env'));
+  });
+
+  it('takes .env.example copied as it is: valid, and leaving npm run dev its relaxed rate limit', () => {
+    const environment = readEnvironment({ ENV_FILE: resolve(__dirname, '..', '..', '.env.example') });
+    expect(loadConfig(environment).rateLimitMax).toBe(30);
+    expect(loadConfig(environment, devDefaults(3001)).rateLimitMax).toBe(DEV_RATE_LIMIT_MAX);
   });
 
   it('leaves loadConfig reading only what it is given', async () => {
