@@ -42,7 +42,8 @@ WORKDIR /app
 # Everything under /app stays owned by root: the service user can read its code but not change it.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY package.json ./
+# The MIT licence asks that its notice travel with every copy; the image is one.
+COPY package.json LICENSE ./
 # Numeric uid of the base image's `node` user, so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 3000

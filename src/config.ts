@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { readAllowedOrigin } from './allowed-origin';
 import { Secret } from './secret';
 
 /**
@@ -97,17 +101,16 @@ const trustProxySetting = z
     return value;
   });
 
-const originList = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter((origin) => origin.length > 0),
-  )
-  .refine((origins) => origins.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin), {
-    message: 'ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com',
-  });
+/** Each entry normalised to the form browsers send (allowed-origin.ts), or refused with what to write. */
+const originList = z.string().transform((value, ctx) => {
+  const origins: string[] = [];
+  for (const written of value.split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0)) {
+    const reading = readAllowedOrigin(written);
+    if ('problem' in reading) ctx.addIssue({ code: 'custom', message: reading.problem });
+    else origins.push(reading.origin);
+  }
+  return [...new Set(origins)];
+});
 
 // The key's own value is never part of any message: only whether it is there and usable.
 const apiKey = z
@@ -178,6 +181,37 @@ const DEFAULT_CLIENT_SHARE_BYTES = 1024 * MIB;
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/** `.env` beside package.json: this module runs as src/config.ts (tsx) or dist/config.js, one level below it. */
+export const DEFAULT_ENV_FILE = join(__dirname, '..', '.env');
+
+/**
+ * What the process entry points configure from: the process environment over the variables of an env
+ * file, `.env` beside package.json unless ENV_FILE names another (a missing `.env` is fine, a missing
+ * named file is not). The real environment wins, variable by variable, as with `node --env-file`, so a
+ * deployment's settings beat a file left on the host. The file is parsed with Node's own parser
+ * (util.parseEnv, the one behind process.loadEnvFile) but not written into process.env: the result is
+ * handed to loadConfig like any other source, so tests, which pass loadConfig explicit objects, never
+ * see a developer's `.env`.
+ */
+export function readEnvironment(processEnv: Environment = process.env): Environment {
+  const named = processEnv.ENV_FILE || undefined;
+  const path = named ?? DEFAULT_ENV_FILE;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (named === undefined && code === 'ENOENT') return processEnv;
+    throw new ConfigError([`ENV_FILE: cannot read ${path} (${code ?? String(error)})`]);
+  }
+  return { ...setOnly(parseEnv(text)), ...setOnly(processEnv) };
+}
+
+/** An empty variable means "not set" (see loadConfig), so it must not hide the file's value. */
+function setOnly(source: Environment): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
 export class ConfigError extends Error {
   readonly problems: readonly string[];
 
@@ -194,11 +228,8 @@ export class ConfigError extends Error {
  * Throws ConfigError with one message per bad variable.
  */
 export function loadConfig(source: Environment = process.env, defaults: Environment = {}): Config {
-  const merged: Record<string, string | undefined> = { ...defaults };
-  for (const [name, value] of Object.entries(source)) {
-    // An empty variable (FOO= in a .env file) means "not set", as it does for most tools.
-    if (value !== undefined && value !== '') merged[name] = value;
-  }
+  // An empty variable (FOO= in a .env file) means "not set", as it does for most tools.
+  const merged: Record<string, string | undefined> = { ...setOnly(defaults), ...setOnly(source) };
   const parsed = environmentSchema.safeParse(merged);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { createApp } from './app';
-import { type Config, ConfigError, loadConfig } from './config';
+import { type Config, ConfigError, loadConfig, readEnvironment } from './config';
 import { type AppDependencies, createDependencies } from './dependencies';
-import { listen } from './listen';
+import { listen, PortInUseError } from './listen';
 import { answerClientError } from './http/client-error-answer';
 import { KEEP_ALIVE_TIMEOUT_MS, MIN_TIMEOUT_SWEEP_MS, TIMEOUT_SWEEPS_PER_PERIOD } from './upload/limits';
 
@@ -27,6 +27,7 @@ export async function startServer(config: Config, deps: AppDependencies = create
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 
   const { port, host } = await listen(server, config.port, config.host);
+  warnAboutOrigins(config, deps);
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
@@ -47,6 +48,17 @@ export async function startServer(config: Config, deps: AppDependencies = create
   return { url: `http://${host}:${port}`, port, deps, shutdown };
 }
 
+/**
+ * ALLOWED_ORIGINS unset is a safe default (no browser page may upload; servers and curl still can),
+ * but the page's developer sees only a network error, so the start says it once where operators look.
+ */
+function warnAboutOrigins(config: Config, deps: AppDependencies): void {
+  if (config.allowedOrigins !== undefined) return;
+  deps.logger.warn(
+    'ALLOWED_ORIGINS is unset: every request from a browser page (any request with an Origin header) will be refused with 403 ORIGIN_NOT_ALLOWED; list the pages that upload, e.g. ALLOWED_ORIGINS=https://app.example.com',
+  );
+}
+
 /** How often Node sweeps its connections for header and request timeouts (see TIMEOUT_SWEEPS_PER_PERIOD). */
 function timeoutSweepInterval(config: Config): number {
   const shortest = Math.min(config.headersTimeoutMs, config.requestTimeoutMs > 0 ? config.requestTimeoutMs : Infinity);
@@ -57,7 +69,7 @@ function timeoutSweepInterval(config: Config): number {
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadConfig(readEnvironment());
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -65,7 +77,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const running = await startServer(config);
+  let running: RunningServer;
+  try {
+    running = await startServer(config);
+  } catch (error) {
+    if (error instanceof PortInUseError) {
+      process.stderr.write(`${error.hint('PORT', 'npm start')}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   const { logger } = running.deps;
   logger.info({ url: running.url, mode: config.upstreamMode }, 'heygen upload proxy listening');
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -39,8 +39,10 @@ export interface CorsExtras {
  * nothing forwarded) is what actually protects the quota; CORS then lets listed origins read answers.
  */
 export function originPolicy(allowedOrigins: readonly string[] | undefined, extra: CorsExtras = {}): RequestHandler[] {
-  const enforce: RequestHandler = (req, _res, next) => {
-    next(isOriginAllowed(req, allowedOrigins) ? undefined : new ApiError('ORIGIN_NOT_ALLOWED'));
+  const enforce: RequestHandler = (req, res, next) => {
+    if (isOriginAllowed(req, allowedOrigins)) return next();
+    contextOf(res).errorDetail = refusalDetail(req.get('origin') ?? '', allowedOrigins);
+    next(new ApiError('ORIGIN_NOT_ALLOWED'));
   };
   if (allowedOrigins === undefined) return [enforce];
   const corsHeaders = cors({
@@ -52,6 +54,21 @@ export function originPolicy(allowedOrigins: readonly string[] | undefined, extr
     ...(extra.preflightContinue ? { preflightContinue: true } : {}),
   });
   return [enforce, notePreflightRefusals, corsHeaders];
+}
+
+/** The longest Origin the log line repeats: a browser's is short; a hand-made one could be anything. */
+const LOGGED_ORIGIN_CHARS = 200;
+
+/**
+ * The browser shows the page only a network error for this 403 (no CORS headers), so the request's log
+ * line names the origin that was refused and what the list holds: the integrator can compare the two
+ * (a typo, http against https, a port) from the proxy's side.
+ */
+function refusalDetail(origin: string, allowedOrigins: readonly string[] | undefined): string {
+  const shown = JSON.stringify(origin.length > LOGGED_ORIGIN_CHARS ? `${origin.slice(0, LOGGED_ORIGIN_CHARS)}…` : origin);
+  return allowedOrigins === undefined
+    ? `origin ${shown} refused: ALLOWED_ORIGINS is unset, so every browser origin is refused`
+    : `origin ${shown} refused: not in ALLOWED_ORIGINS (${allowedOrigins.join(', ') || 'empty'})`;
 }
 
 /**

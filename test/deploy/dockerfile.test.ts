@@ -115,6 +115,6 @@ describe('.dockerignore', () => {
   it('excludes everything but what the build needs (allow-list)', () => {
     expect(lines[0]).toBe('*');
     const allowed = lines.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));
-    expect(allowed.sort()).toEqual(['package-lock.json', 'package.json', 'src', 'tsconfig.build.json', 'tsconfig.json']);
+    expect(allowed.sort()).toEqual(['LICENSE', 'package-lock.json', 'package.json', 'src', 'tsconfig.build.json', 'tsconfig.json']);
   });
 });
