@@ -18,6 +18,7 @@ interface Filter { type: string; extensionRef?: { group: string; kind: string; n
 interface Rule { matches?: { path?: PathMatch; method?: string }[]; backendRefs?: BackendRef[]; timeouts?: { request?: string; backendRequest?: string }; filters?: Filter[] }
 interface Route { metadata: { name: string; namespace?: string }; spec: { parentRefs: { group?: string; kind?: string; name: string; namespace?: string }[]; rules: Rule[] } }
 interface ServiceObj { metadata: { name: string }; spec: { ports: { name?: string; port: number; targetPort?: string | number }[] } }
+interface PolicyTarget { group: string; kind: string; name: string; sectionName?: string }
 
 /** Paths the route must send to the service; uploads need the long timeout. */
 const PUBLIC_PATHS: readonly { path: string; upload: boolean }[] = [
@@ -149,7 +150,8 @@ describe.each(dirsWithRoute)('HTTPRoute rendered by %s', (dir) => {
     const peers = policy.spec.ingress.flatMap((rule) => rule.from);
     expect(peers).toHaveLength(1);
     const namespace = peers[0]!.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'];
-    expect(namespace).toBe(parent!.namespace);
+    if (dir.includes('envoy-gateway')) expect(namespace).toBe('envoy-gateway-system');
+    else expect(namespace).toBe(parent!.namespace);
   });
 });
 
@@ -204,5 +206,52 @@ describe('the route check catches deliberate mistakes', () => {
     const malformed = structuredClone(route);
     uploadRule(malformed).timeouts = { request: '17 minutes' };
     expect(() => validateObject(malformed as unknown as Obj)).toThrow(/timeouts\/request must match pattern/);
+  });
+});
+
+describe('Envoy Gateway overlay (k8s/gateway/envoy-gateway)', () => {
+  const { objects, route, config, timing } = setup('k8s/gateway/envoy-gateway');
+  const btp = findRendered(objects, 'BackendTrafficPolicy', APP) as { metadata: { namespace: string }; spec: Obj & { targetRefs: PolicyTarget[]; timeout: { tcp: { connectTimeout: string }; http: { streamIdleTimeout: string } } } };
+  const ctp = findRendered(objects, 'ClientTrafficPolicy', APP) as { metadata: { namespace: string }; spec: { targetRefs: PolicyTarget[]; clientIPDetection: Obj & { xForwardedFor?: { numTrustedHops?: number; trustedCIDRs?: string[] } } } };
+  const parent = route.spec.parentRefs[0]!;
+
+  it('validates both policies against the Envoy Gateway v1.9.0 CRDs', () => {
+    expect(() => validateObject(btp as unknown as Obj)).not.toThrow();
+    expect(() => validateObject(ctp as unknown as Obj)).not.toThrow();
+  });
+
+  it('attaches the BackendTrafficPolicy to this route, in the route’s namespace', () => {
+    expect(btp.metadata.namespace).toBe(route.metadata.namespace);
+    expect(btp.spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: route.metadata.name }]);
+  });
+
+  it('keeps a stream open through the longest silence of an upload, and ends a stalled client after the service would', () => {
+    const idleMs = gatewayDurationMs(btp.spec.timeout.http.streamIdleTimeout);
+    expect(idleMs).toBeGreaterThanOrEqual(timing.answerMs);
+    expect(idleMs).toBeGreaterThan(config.clientIdleTimeoutMs);
+    // Below the route's own request timeout: the idle timer is not the overall bound.
+    const uploadTimeout = route.spec.rules.find((r) => r.matches?.some((m) => m.path?.value === '/v1/asset'))!.timeouts!.request;
+    expect(idleMs).toBeLessThan(gatewayDurationMs(uploadTimeout));
+    expect(gatewayDurationMs(btp.spec.timeout.tcp.connectTimeout)).toBeLessThanOrEqual(10_000);
+  });
+
+  it('neither buffers requests at Envoy nor replays them', () => {
+    expect(btp.spec.requestBuffer).toBeUndefined();
+    expect(btp.spec.retry).toBeUndefined();
+    expect(route.spec.rules.every((r) => (r as Obj).retry === undefined)).toBe(true);
+  });
+
+  it('puts the ClientTrafficPolicy on the route’s Gateway, in the Gateway’s namespace', () => {
+    expect(ctp.metadata.namespace).toBe(parent.namespace);
+    // CEL rules of the CRD, which ajv does not evaluate: targets are Gateways of the Gateway API group.
+    expect(ctp.spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: parent.name }]);
+  });
+
+  it('detects client addresses one way only, and has TRUST_PROXY count Envoy’s own hop on top', () => {
+    // CEL: exactly one of xForwardedFor, customHeader, directSourceIP; one of numTrustedHops, trustedCIDRs.
+    expect(Object.keys(ctp.spec.clientIPDetection)).toEqual(['xForwardedFor']);
+    const xff = ctp.spec.clientIPDetection.xForwardedFor!;
+    expect(xff.trustedCIDRs).toBeUndefined();
+    expect(config.trustProxy).toBe(xff.numTrustedHops! + 1);
   });
 });
