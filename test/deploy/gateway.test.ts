@@ -1,5 +1,6 @@
-import { findRendered, kustomizationDirs, renderKustomization, validateObject } from './support/k8s';
-import { configFromConfigMap, gatewayDurationMs, uploadTiming } from './support/upload-timing';
+import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/limits';
+import { findRendered, kustomizationDirs, nginxBytesOf, renderKustomization, validateObject } from './support/k8s';
+import { configFromConfigMap, gatewayDurationMs, nginxDurationMs, uploadTiming } from './support/upload-timing';
 
 /**
  * The Gateway API exposure (k8s/base/httproute.yaml, rendered through every kustomization that has
@@ -253,5 +254,49 @@ describe('Envoy Gateway overlay (k8s/gateway/envoy-gateway)', () => {
     const xff = ctp.spec.clientIPDetection.xForwardedFor!;
     expect(xff.trustedCIDRs).toBeUndefined();
     expect(config.trustProxy).toBe(xff.numTrustedHops! + 1);
+  });
+});
+
+describe('NGINX Gateway Fabric overlays (k8s/gateway/nginx-gateway-fabric, -unbuffered)', () => {
+  const { objects, route, config, timing } = setup('k8s/gateway/nginx-gateway-fabric');
+  const csp = findRendered(objects, 'ClientSettingsPolicy', APP) as { metadata: { namespace: string }; spec: { targetRef: PolicyTarget; body: { maxSize: string; timeout: string } } };
+  const psp = findRendered(objects, 'ProxySettingsPolicy', APP) as { metadata: { namespace: string }; spec: { targetRefs: PolicyTarget[]; timeout: { connect: string; send: string; read: string } } };
+  const target = { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: route.metadata.name };
+
+  it('validates both policies against the NGINX Gateway Fabric v2.6.7 CRDs, attached to this route in its namespace', () => {
+    expect(() => validateObject(csp as unknown as Obj)).not.toThrow();
+    expect(() => validateObject(psp as unknown as Obj)).not.toThrow();
+    expect(csp.metadata.namespace).toBe(route.metadata.namespace);
+    expect(psp.metadata.namespace).toBe(route.metadata.namespace);
+    expect(csp.spec.targetRef).toEqual(target);
+    expect(psp.spec.targetRefs).toEqual([target]);
+  });
+
+  it('allows bodies up to the largest type limit plus multipart overhead, and no further', () => {
+    const bodyLimit = nginxBytesOf(csp.spec.body.maxSize);
+    // Never below what the service itself accepts, so NGINX refuses no legal upload...
+    expect(bodyLimit).toBeGreaterThanOrEqual(timing.largestFileBytes + MULTIPART_OVERHEAD_ALLOWANCE);
+    // ...and not far above it, so oversized bodies stop at the edge.
+    expect(bodyLimit - timing.largestFileBytes).toBeLessThanOrEqual(2 * MIB);
+  });
+
+  it('waits longer than the service’s own timeouts, so the service answers first', () => {
+    expect(nginxDurationMs(csp.spec.body.timeout)).toBeGreaterThan(config.clientIdleTimeoutMs);
+    expect(nginxDurationMs(psp.spec.timeout.send)).toBeGreaterThan(config.clientIdleTimeoutMs);
+    expect(nginxDurationMs(psp.spec.timeout.read)).toBeGreaterThanOrEqual(timing.answerMs);
+    expect(nginxDurationMs(psp.spec.timeout.connect)).toBeLessThanOrEqual(10_000);
+  });
+
+  it('turns request buffering off on the upload rule only, in the -unbuffered overlay', () => {
+    const unbuffered = setup('k8s/gateway/nginx-gateway-fabric-unbuffered');
+    const filter = findRendered(unbuffered.objects, 'SnippetsFilter', `${APP}-unbuffered`) as { metadata: { namespace: string }; spec: { snippets: { context: string; value: string }[] } };
+    expect(() => validateObject(filter as unknown as Obj)).not.toThrow();
+    expect(filter.metadata.namespace).toBe(unbuffered.route.metadata.namespace);
+    expect(filter.spec.snippets).toEqual([{ context: 'http.server.location', value: 'proxy_request_buffering off;' }]);
+    const ref = { type: 'ExtensionRef', extensionRef: { group: 'gateway.nginx.org', kind: 'SnippetsFilter', name: `${APP}-unbuffered` } };
+    for (const path of ['/v1/asset', '/v1/uploads/0f8e2a6c4b1d']) expect(ruleFor(unbuffered.route, path)!.filters).toEqual([ref]);
+    expect(ruleFor(unbuffered.route, '/v1/limits')!.filters).toBeUndefined();
+    // The plain overlay has no filter: without snippets enabled in NGINX Gateway Fabric it would be a 500.
+    expect(route.spec.rules.every((r) => r.filters === undefined)).toBe(true);
   });
 });

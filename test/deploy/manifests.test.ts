@@ -89,8 +89,10 @@ describe('k8s manifests', () => {
       unknownFields = createUnknownFieldCheck();
     });
 
-    it('finds the default, the base, the Envoy Gateway overlay and the Ingress variant', () => {
-      expect(kustomizationDirs()).toEqual(expect.arrayContaining(['k8s', 'k8s/base', 'k8s/gateway/envoy-gateway', 'k8s/variants/ingress']));
+    it('finds the default, the base, both Gateway implementations and the Ingress variant', () => {
+      expect(kustomizationDirs()).toEqual(
+        expect.arrayContaining(['k8s', 'k8s/base', 'k8s/gateway/envoy-gateway', 'k8s/gateway/nginx-gateway-fabric', 'k8s/variants/ingress']),
+      );
     });
 
     it.each(kustomizationDirs())('renders %s, every object valid against its schema (built-in or vendored CRD)', (dir) => {
