@@ -1,4 +1,4 @@
-import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/limits';
+import { KEEP_ALIVE_TIMEOUT_MS, MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/limits';
 import { findRendered, kustomizationDirs, nginxBytesOf, renderKustomization, validateObject } from './support/k8s';
 import { configFromConfigMap, gatewayDurationMs, nginxDurationMs, uploadTiming } from './support/upload-timing';
 
@@ -212,7 +212,7 @@ describe('the route check catches deliberate mistakes', () => {
 
 describe('Envoy Gateway overlay (k8s/gateway/envoy-gateway)', () => {
   const { objects, route, config, timing } = setup('k8s/gateway/envoy-gateway');
-  const btp = findRendered(objects, 'BackendTrafficPolicy', APP) as { metadata: { namespace: string }; spec: Obj & { targetRefs: PolicyTarget[]; timeout: { tcp: { connectTimeout: string }; http: { streamIdleTimeout: string } } } };
+  const btp = findRendered(objects, 'BackendTrafficPolicy', APP) as { metadata: { namespace: string }; spec: Obj & { targetRefs: PolicyTarget[]; timeout: { tcp: { connectTimeout: string }; http: { streamIdleTimeout: string; connectionIdleTimeout: string } } } };
   const ctp = findRendered(objects, 'ClientTrafficPolicy', APP) as { metadata: { namespace: string }; spec: { targetRefs: PolicyTarget[]; clientIPDetection: Obj & { xForwardedFor?: { numTrustedHops?: number; trustedCIDRs?: string[] } } } };
   const parent = route.spec.parentRefs[0]!;
 
@@ -234,6 +234,10 @@ describe('Envoy Gateway overlay (k8s/gateway/envoy-gateway)', () => {
     const uploadTimeout = route.spec.rules.find((r) => r.matches?.some((m) => m.path?.value === '/v1/asset'))!.timeouts!.request;
     expect(idleMs).toBeLessThan(gatewayDurationMs(uploadTimeout));
     expect(gatewayDurationMs(btp.spec.timeout.tcp.connectTimeout)).toBeLessThanOrEqual(10_000);
+  });
+
+  it('drops idle connections to the pods before the pods do (no request sent down a closing connection)', () => {
+    expect(gatewayDurationMs(btp.spec.timeout.http.connectionIdleTimeout)).toBeLessThan(KEEP_ALIVE_TIMEOUT_MS);
   });
 
   it('neither buffers requests at Envoy nor replays them', () => {
