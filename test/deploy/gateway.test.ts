@@ -265,6 +265,7 @@ describe('NGINX Gateway Fabric overlays (k8s/gateway/nginx-gateway-fabric, -unbu
   const { objects, route, config, timing } = setup('k8s/gateway/nginx-gateway-fabric');
   const csp = findRendered(objects, 'ClientSettingsPolicy', APP) as { metadata: { namespace: string }; spec: { targetRef: PolicyTarget; body: { maxSize: string; timeout: string } } };
   const psp = findRendered(objects, 'ProxySettingsPolicy', APP) as { metadata: { namespace: string }; spec: { targetRefs: PolicyTarget[]; timeout: { connect: string; send: string; read: string } } };
+  const usp = findRendered(objects, 'UpstreamSettingsPolicy', APP) as { metadata: { namespace: string }; spec: { targetRefs: PolicyTarget[]; keepAlive: { timeout: string } } };
   const target = { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: route.metadata.name };
 
   it('validates both policies against the NGINX Gateway Fabric v2.6.7 CRDs, attached to this route in its namespace', () => {
@@ -289,6 +290,14 @@ describe('NGINX Gateway Fabric overlays (k8s/gateway/nginx-gateway-fabric, -unbu
     expect(nginxDurationMs(psp.spec.timeout.send)).toBeGreaterThan(config.clientIdleTimeoutMs);
     expect(nginxDurationMs(psp.spec.timeout.read)).toBeGreaterThanOrEqual(timing.answerMs);
     expect(nginxDurationMs(psp.spec.timeout.connect)).toBeLessThanOrEqual(10_000);
+  });
+
+  it('drops idle connections to the pods before the pods do, by a policy on the route’s Service', () => {
+    expect(() => validateObject(usp as unknown as Obj)).not.toThrow();
+    expect(usp.metadata.namespace).toBe(route.metadata.namespace);
+    // CEL rules of the CRD: core Services only.
+    expect(usp.spec.targetRefs).toEqual([{ group: '', kind: 'Service', name: route.spec.rules[0]!.backendRefs![0]!.name }]);
+    expect(nginxDurationMs(usp.spec.keepAlive.timeout)).toBeLessThan(KEEP_ALIVE_TIMEOUT_MS);
   });
 
   it('turns request buffering off on the upload rule only, in the -unbuffered overlay', () => {
