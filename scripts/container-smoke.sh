@@ -16,7 +16,7 @@
 #   STANDIN_CMD        command that starts the stand-in upstream; it gets `--port N --api-key K` and
 #                      prints a line containing "listening" (default: npx tsx src/dev/stand-in-main.ts --api v3)
 #   SMOKE_MAX_RSS_MB   fail if the service's peak RSS in the container exceeds this (default 192:
-#                      the memory the Deployment requests, k8s/deployment.yaml)
+#                      the memory the Deployment requests, k8s/base/deployment.yaml)
 set -Eeuo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -188,7 +188,7 @@ RUN_FLAGS=(
   --cap-drop=ALL --security-opt=no-new-privileges
   -e HEYGEN_API_KEY -e HEYGEN_API=v3 -e "HEYGEN_API_BASE_URL=http://127.0.0.1:$UPSTREAM_PORT"
   -e "PORT=$SERVICE_PORT" -e HOST=127.0.0.1 -e TMPDIR=/tmp
-  # As in k8s/configmap.yaml; the uploads below come from this origin, as a browser's would.
+  # As in k8s/base/configmap.yaml; the uploads below come from this origin, as a browser's would.
   -e "ALLOWED_ORIGINS=$ORIGIN"
 )
 if [[ $ENGINE == podman ]]; then
@@ -218,7 +218,7 @@ PID1_CMD="$(engine exec "$NAME" cat /proc/1/cmdline | tr '\0' ' ')"
 [[ "$PID1_CMD" == node\ * ]] || fail "PID 1 is '$PID1_CMD', not node: SIGTERM would not reach the service"
 info "uid $CONTAINER_UID; PID 1 is '$PID1_CMD' with uids $PID1_UIDS"
 
-# k8s/deployment.yaml's preStop hook runs `sleep` inside this image.
+# k8s/base/deployment.yaml's preStop hook runs `sleep` inside this image.
 engine exec "$NAME" sleep 0 || fail "the image has no sleep binary for the Deployment's preStop hook"
 
 step "the image's HEALTHCHECK passes"

@@ -2,18 +2,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import type { IContainer, IPodSpec } from 'kubernetes-models/v1';
-import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/limits';
 import {
   REPO_ROOT,
   bytesOf,
   findObject,
   loadManifests,
   millicoresOf,
-  nginxBytesOf,
   objectsOfKind,
   nameOf,
 } from './support/k8s';
@@ -175,7 +173,7 @@ describe('ConfigMap heygen-upload-proxy', () => {
     for (const key of SECRET_ENV) expect(config[key]).toBeUndefined();
   });
 
-  it('trusts exactly one proxy hop (ingress-nginx)', () => {
+  it('trusts exactly one proxy hop (the gateway’s proxy)', () => {
     expect(config.TRUST_PROXY).toBe('1');
   });
 
@@ -204,57 +202,18 @@ describe('no secret committed', () => {
   });
 });
 
-describe('Service and Ingress', () => {
+describe('Service', () => {
   const service = findObject(manifests, Service, APP);
-  const ingress = findObject(manifests, Ingress, APP);
-  const annotations = ingress.metadata!.annotations!;
 
   it('selects the Deployment’s pods and targets the named container port', () => {
     expect(labelsMatch(service.spec!.selector, deployment.spec!.template.metadata!.labels)).toBe(true);
     const targetPort = service.spec!.ports![0]!.targetPort;
     expect(container.ports!.map((p) => p.name)).toContain(targetPort);
   });
-
-  it('routes only the API through ingress-nginx to the Service', () => {
-    expect(ingress.spec!.ingressClassName).toBe('nginx');
-    const paths = ingress.spec!.rules!.flatMap((rule) => rule.http!.paths);
-    expect(paths.map((p) => [p.path, p.pathType])).toEqual([['/v1', 'Prefix']]);
-    for (const p of paths) {
-      expect(p.backend.service!.name).toBe(nameOf(service as unknown as Record<string, unknown>));
-      expect(service.spec!.ports!.map((port) => port.name)).toContain(p.backend.service!.port!.name);
-    }
-  });
-
-  it('allows bodies up to the largest type limit plus multipart overhead, and no further', () => {
-    const bodyLimit = nginxBytesOf(annotations['nginx.ingress.kubernetes.io/proxy-body-size']!);
-    // Never below what the service itself accepts, so nginx refuses no legal upload...
-    expect(bodyLimit).toBeGreaterThanOrEqual(largestTypeLimit + MULTIPART_OVERHEAD_ALLOWANCE);
-    // ...and not far above it, so oversized bodies stop at the edge.
-    expect(bodyLimit - largestTypeLimit).toBeLessThanOrEqual(2 * MIB);
-  });
-
-  it('does not buffer request bodies at the ingress: the pod buffers (or streams) them itself', () => {
-    expect(['buffered', 'streaming']).toContain(config.UPSTREAM_MODE);
-    expect(annotations['nginx.ingress.kubernetes.io/proxy-request-buffering']).toBe('off');
-    // Unbuffered bodies need HTTP/1.1 to the pod (chunked transfer).
-    expect(annotations['nginx.ingress.kubernetes.io/proxy-http-version']).toBe('1.1');
-  });
-
-  it('waits longer than the service’s own timeouts, so the service answers first', () => {
-    const sendTimeoutMs = Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout']) * 1000;
-    const readTimeoutMs = Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) * 1000;
-    expect(sendTimeoutMs).toBeGreaterThan(configNumber('CLIENT_IDLE_TIMEOUT_MS'));
-    // A buffered upload may take one upstream attempt and one retry before the pod answers (v1)...
-    expect(readTimeoutMs).toBeGreaterThan(2 * configNumber('UPSTREAM_TIMEOUT_MS'));
-    // ...or, above v3's multipart cap, a direct upload: three calls each allowed the upstream
-    // timeout, the PUT of the largest file at a floor of 1 MiB/s, and the retries' pauses.
-    if (config.HEYGEN_API === 'v3') {
-      const directUploadMs = 3 * configNumber('UPSTREAM_TIMEOUT_MS') + (largestTypeLimit / MIB) * 1000 + 10_000;
-      expect(readTimeoutMs).toBeGreaterThan(directUploadMs);
-    }
-    expect(annotations['nginx.ingress.kubernetes.io/proxy-next-upstream']).toBe('off');
-  });
 });
+
+// The Gateway API route and the gateway policies: gateway.test.ts; the Ingress variant's
+// ingress-nginx annotations: ingress-variant.test.ts.
 
 describe('HorizontalPodAutoscaler and PodDisruptionBudget', () => {
   it('scales the Deployment between at least 2 and more replicas', () => {
@@ -284,15 +243,13 @@ describe('NetworkPolicy heygen-upload-proxy', () => {
     expect([...policy.spec!.policyTypes!].sort()).toEqual(['Egress', 'Ingress']);
   });
 
-  it('admits traffic only from the ingress controller, on the service port', () => {
+  it('admits traffic only from one namespace (the Gateway’s, filled in by kustomize), on the service port', () => {
     expect(policy.spec!.ingress).toHaveLength(1);
     const [rule] = policy.spec!.ingress!;
-    expect(rule!.from).toEqual([
-      {
-        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
-        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
-      },
-    ]);
+    // The value is a placeholder here; gateway.test.ts checks the rendered one is the Gateway's namespace.
+    expect(rule!.from).toHaveLength(1);
+    expect(Object.keys(rule!.from![0]!)).toEqual(['namespaceSelector']);
+    expect(Object.keys(rule!.from![0]!.namespaceSelector!.matchLabels!)).toEqual(['kubernetes.io/metadata.name']);
     expect(rule!.ports).toEqual([{ protocol: 'TCP', port: configNumber('PORT') }]);
   });
 

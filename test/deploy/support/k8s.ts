@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -6,9 +7,12 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1';
+import { type CrdValidator, loadCrdValidator } from './crd-schemas';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const K8S_DIR = path.join(REPO_ROOT, 'k8s');
+/** What every way of deploying shares (k8s/kustomization.yaml renders it as it is). */
+export const BASE_DIR = path.join(K8S_DIR, 'base');
 
 export interface Manifest {
   readonly file: string;
@@ -51,23 +55,68 @@ export function parseYamlDocuments(text: string, source: string): Record<string,
   });
 }
 
+/** k8s/base/kustomization.yaml. */
 export function readKustomization(): { resources: string[] } & Record<string, unknown> {
-  const [doc] = parseYamlDocuments(readFileSync(path.join(K8S_DIR, 'kustomization.yaml'), 'utf8'), 'kustomization.yaml');
-  if (!doc || !Array.isArray(doc.resources)) throw new Error('kustomization.yaml has no resources list');
+  const [doc] = parseYamlDocuments(readFileSync(path.join(BASE_DIR, 'kustomization.yaml'), 'utf8'), 'base/kustomization.yaml');
+  if (!doc || !Array.isArray(doc.resources)) throw new Error('base/kustomization.yaml has no resources list');
   return doc as { resources: string[] } & Record<string, unknown>;
 }
 
-export function yamlFilesInK8sDir(): string[] {
-  return readdirSync(K8S_DIR)
+export function yamlFilesInBaseDir(): string[] {
+  return readdirSync(BASE_DIR)
     .filter((name) => /\.ya?ml$/.test(name) && name !== 'kustomization.yaml')
     .sort();
 }
 
-/** The objects of every resource file the kustomization lists, as committed (before kustomize). */
+/** The objects of every resource file the base kustomization lists, as committed (before kustomize). */
 export function loadManifests(): Manifest[] {
   return readKustomization().resources.flatMap((file) =>
-    parseYamlDocuments(readFileSync(path.join(K8S_DIR, file), 'utf8'), file).map((object) => ({ file, object })),
+    parseYamlDocuments(readFileSync(path.join(BASE_DIR, file), 'utf8'), file).map((object) => ({ file, object })),
   );
+}
+
+/** Every folder under k8s/ that holds a kustomization.yaml, relative to the repository ("k8s", "k8s/base", ...). */
+export function kustomizationDirs(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    const entries = readdirSync(dir, { withFileTypes: true });
+    if (entries.some((e) => e.isFile() && e.name === 'kustomization.yaml')) found.push(path.relative(REPO_ROOT, dir));
+    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
+  };
+  walk(K8S_DIR);
+  return found.sort();
+}
+
+const rendered = new Map<string, Record<string, unknown>[]>();
+
+/**
+ * Renders a kustomization exactly as `kubectl apply -k <dir>` would. kubectl's built-in kustomize is
+ * the real thing; a JavaScript re-implementation would test itself. Without kubectl this fails with
+ * a hint rather than skipping. Cached per folder: the tests take copies before they change anything.
+ */
+export function renderKustomization(dir: string): Record<string, unknown>[] {
+  const cached = rendered.get(dir);
+  if (cached) return structuredClone(cached);
+  let text: string;
+  try {
+    text = execFileSync('kubectl', ['kustomize', path.join(REPO_ROOT, dir)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('kubectl not found on PATH: install it (apt-get install -y kubectl) to render k8s/ with kustomize');
+    }
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`kubectl kustomize ${dir} failed: ${stderr.trim()}`);
+  }
+  const objects = parseYamlDocuments(text, `kubectl kustomize ${dir}`);
+  rendered.set(dir, objects);
+  return structuredClone(objects);
+}
+
+/** The one object of a kind and name among rendered objects; fails when there is none or several. */
+export function findRendered(objects: readonly Record<string, unknown>[], kind: string, name: string): Record<string, unknown> {
+  const found = objects.filter((o) => o.kind === kind && nameOf(o) === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind} named ${name}, found ${found.length}`);
+  return found[0]!;
 }
 
 export function typeKey(object: Record<string, unknown>): string {
@@ -79,12 +128,22 @@ export function nameOf(object: Record<string, unknown>): string {
   return String(metadata?.name);
 }
 
-/** Validates one object against its Kubernetes schema; throws with the schema's errors. */
+/**
+ * Validates one object against its Kubernetes schema; throws with the schema's errors. Built-in kinds
+ * go to kubernetes-models; custom resources (Gateway API, implementation policies) to the CRD
+ * schemas vendored in test/deploy/schemas/, loaded on first use.
+ */
 export function validateObject(object: Record<string, unknown>): void {
   const Model = MODELS[typeKey(object)];
-  if (!Model) throw new Error(`no schema known for ${typeKey(object)} (add it to MODELS)`);
-  new Model(object as never).validate();
+  if (Model) {
+    new Model(object as never).validate();
+    return;
+  }
+  crdValidator ??= loadCrdValidator();
+  const errors = crdValidator.errors(object);
+  if (errors.length > 0) throw new Error(`${typeKey(object)} ${nameOf(object)}: ${errors.join('; ')}`);
 }
+let crdValidator: CrdValidator | undefined;
 
 /** The single object of a kind and name; fails when there is none or more than one. */
 export function findObject<T>(
