@@ -2,7 +2,21 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, type Config } from '../../src/config';
-import { IDEMPOTENCY_COMPLETED_TTL_MS, IDEMPOTENCY_STORE_TIMEOUT_MS, MIB, tooLargeMessage } from '../../src/upload/limits';
+import {
+  BUSY_RETRY_AFTER_SECONDS,
+  CLIENT_UPLOADS_RETRY_AFTER_SECONDS,
+  EARLY_ANSWER_DRAIN_BYTES,
+  EARLY_ANSWER_DRAIN_MS,
+  IDEMPOTENCY_COMPLETED_TTL_MS,
+  IDEMPOTENCY_STORE_TIMEOUT_MS,
+  MIB,
+  OUTSIDE_FILE_BYTES_BUDGET,
+  RATE_LIMIT_STORE_TIMEOUT_MS,
+  SPOOL_MEMORY_BYTES,
+  UPLOAD_LEASE_REFRESH_MS,
+  UPLOAD_LEASE_TTL_MS,
+  tooLargeMessage,
+} from '../../src/upload/limits';
 import { REPO_ROOT, readDoc, withoutCodeBlocks } from './support/markdown';
 
 /**
@@ -199,6 +213,43 @@ const CLAIMS: readonly Claim[] = [
     file: 'docs/resumable.md',
     pattern: /`RESUMABLE_EXPIRY_MS` after its creation \((\d+) h by default\)[\s\S]*?`RESUMABLE_CLEANUP_INTERVAL_MS` \((\d+) min\)[\s\S]*?`RESUMABLE_MAX_DISK_BYTES` \((\d+) GiB\)/,
     expected: [v3.resumableExpiryMs / 3_600_000, v3.resumableCleanupIntervalMs / 60_000, v3.resumableMaxDiskBytes / 1024 ** 3],
+  },
+
+  // Fixed numbers, src/upload/limits.ts.
+  {
+    file: 'docs/production.md',
+    pattern: /`TOO_MANY_UPLOADS_IN_PROGRESS` with `Retry-After: (\d+)`/,
+    expected: [CLIENT_UPLOADS_RETRY_AFTER_SECONDS],
+  },
+  {
+    file: 'docs/production.md',
+    pattern: /`SERVER_BUSY` with `Retry-After: (\d+)`/,
+    expected: [BUSY_RETRY_AFTER_SECONDS],
+  },
+  {
+    file: 'docs/production.md',
+    pattern: /refreshed every (\d+) s and removed when it ends; a replica\s+that dies mid-upload leaves leases that expire within (\d+) s/,
+    expected: [seconds(UPLOAD_LEASE_REFRESH_MS), seconds(UPLOAD_LEASE_TTL_MS)],
+  },
+  {
+    file: 'docs/production.md',
+    pattern: /slower than (\d+) ms counts as down/,
+    expected: [RATE_LIMIT_STORE_TIMEOUT_MS],
+  },
+  {
+    file: 'docs/production.md',
+    pattern: /\(about (\d+) KiB\) the upload is refused at once/,
+    expected: [Math.round(OUTSIDE_FILE_BYTES_BUDGET / 1024)],
+  },
+  ...['docs/production.md', 'docs/browser.md'].map((file) => ({
+    file,
+    pattern: /up to (\d+) MiB or (\d+) s/,
+    expected: [mib(EARLY_ANSWER_DRAIN_BYTES), seconds(EARLY_ANSWER_DRAIN_MS)],
+  })),
+  {
+    file: 'docs/production.md',
+    pattern: /spooled \(in memory up to (\d+) MiB/,
+    expected: [mib(SPOOL_MEMORY_BYTES)],
   },
 
   // The manifests, k8s/.
