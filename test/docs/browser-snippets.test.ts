@@ -11,7 +11,7 @@ import { REPO_ROOT, readDoc } from './support/markdown';
 
 /**
  * The code in docs/browser.md, run as written in Chromium against the proxy: its `proxyError` and each
- * integration (fetch, XHR, Uppy, Dropzone, FilePond, axios) must report a success, the proxy's own
+ * integration (fetch, XHR, Uppy, Dropzone, FilePond, axios, tus-js-client) must report a success, the proxy's own
  * 413 (code and message, one request: no retry of a refusal), and a refused origin (no answer at all,
  * status 0) as NETWORK_ERROR rather than throwing. The snippets are taken from the page itself, so
  * editing an example edits what runs here.
@@ -25,6 +25,7 @@ const VENDOR: Readonly<Record<string, string>> = {
   '/vendor/dropzone-min.js': 'node_modules/dropzone/dist/dropzone-min.js',
   '/vendor/filepond.min.js': 'node_modules/filepond/dist/filepond.min.js',
   '/vendor/axios.min.js': 'node_modules/axios/dist/axios.min.js',
+  '/vendor/tus.min.js': 'node_modules/tus-js-client/dist/tus.min.js',
 };
 
 interface Variant {
@@ -42,6 +43,7 @@ const VARIANTS = {
   dropzone: { marker: 'new Dropzone(', bundle: '/vendor/dropzone-min.js', start: 'dz.addFile(file);' },
   filepond: { marker: 'FilePond.create(', bundle: '/vendor/filepond.min.js', start: 'document.body.appendChild(pond.element); pond.addFile(file);' },
   axios: { marker: 'axios.post(', bundle: '/vendor/axios.min.js', start: '' },
+  tus: { marker: 'new tus.Upload(', bundle: '/vendor/tus.min.js', start: '' },
 } as const satisfies Record<string, Variant>;
 type VariantName = keyof typeof VARIANTS;
 
@@ -158,7 +160,7 @@ async function run(site: PageServer, name: VariantName, fileName: string, type: 
   page.on('pageerror', (error) => errors.push(error.message));
   let posts = 0;
   page.on('request', (request) => {
-    if (request.method() === 'POST' && new URL(request.url()).pathname === '/v1/asset') posts += 1;
+    if (request.method() === 'POST' && ['/v1/asset', '/v1/uploads'].includes(new URL(request.url()).pathname)) posts += 1;
   });
   await page.goto(`${site.origin}/?variant=${name}`);
   await page.evaluate(
@@ -168,7 +170,7 @@ async function run(site: PageServer, name: VariantName, fileName: string, type: 
     },
     { fileName, type, base64: bytes.toString('base64') },
   );
-  await page.waitForFunction(() => (globalThis as unknown as { outcomes: unknown[] }).outcomes.length > 0, undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => (globalThis as unknown as { outcomes: unknown[] }).outcomes.length > 0, undefined, { timeout: 20_000 });
   const outcomes = await page.evaluate(() => (globalThis as unknown as { outcomes: Outcome[] }).outcomes);
   expect(errors).toEqual([]);
   expect(outcomes).toHaveLength(1);
