@@ -1,9 +1,9 @@
 /**
- * The rooms of the house and which way their arrows may point (DESIGN.md's "Rooms"), checked by
- * `npm run lint`. Top to bottom: server.ts → app.ts → dependencies.ts → http/ → intake/ → upload/ →
- * heygen/ → state/ → ops/ → the ground floor (config.ts, allowed-origin.ts, errors.ts, request-context.ts,
- * secret.ts, listen.ts, with-timeout.ts). A room may import rooms below it, never above; dev/ may
- * import anything, nothing imports dev/.
+ * The rooms of the house (the layers of docs/architecture.md) and which way their arrows may point
+ * ("The rules" there), checked by `npm run lint`. Top to bottom: server.ts → app.ts →
+ * dependencies.ts → http/ → intake/ → upload/ → heygen/ → state/ → ops/ → the ground floor
+ * (config.ts, allowed-origin.ts, errors.ts, request-context.ts, secret.ts, listen.ts, with-timeout.ts).
+ * A room may import rooms below it, never above; dev/ may import anything, nothing imports dev/.
  */
 const ORDER = ['server', 'app', 'dependencies', 'http', 'intake', 'upload', 'heygen', 'state', 'ops'];
 const room = {
@@ -40,7 +40,7 @@ module.exports = {
     },
     {
       name: 'core-and-upstream-know-no-transport',
-      comment: 'upload/ and heygen/ know nothing of Express, multer or tus (DESIGN.md: rules of the house)',
+      comment: 'upload/ and heygen/ know nothing of Express, multer or tus (docs/architecture.md: the rules)',
       severity: 'error',
       from: { path: ['^src/upload/', '^src/heygen/'] },
       to: { path: ['node_modules/(express|multer|busboy|cors|helmet|express-rate-limit|@tus)/', '^src/request-context\\.ts$'] },

@@ -1,6 +1,9 @@
 import type { MediaKind } from '../config';
 
-/** The five types HeyGen's Upload Asset endpoints take, and the kind each belongs to. */
+/**
+ * The five types HeyGen's Upload Asset endpoint takes, and the kind each belongs to (docs/api.md,
+ * "Which files are accepted").
+ */
 export const ALLOWED_MEDIA_TYPES = {
   'image/png': 'image',
   'image/jpeg': 'image',
