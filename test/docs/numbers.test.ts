@@ -7,16 +7,19 @@ import {
   CLIENT_UPLOADS_RETRY_AFTER_SECONDS,
   EARLY_ANSWER_DRAIN_BYTES,
   EARLY_ANSWER_DRAIN_MS,
-  IDEMPOTENCY_COMPLETED_TTL_MS,
-  IDEMPOTENCY_STORE_TIMEOUT_MS,
-  MIB,
   OUTSIDE_FILE_BYTES_BUDGET,
-  RATE_LIMIT_STORE_TIMEOUT_MS,
   SPOOL_MEMORY_BYTES,
-  UPLOAD_LEASE_REFRESH_MS,
-  UPLOAD_LEASE_TTL_MS,
   tooLargeMessage,
 } from '../../src/upload/limits';
+import { MIB } from '../../src/config';
+import { UPLOAD_LEASE_TTL_MS } from '../../src/http/client-uploads/create-upload-lease-store';
+import { IDEMPOTENCY_COMPLETED_TTL_MS } from '../../src/http/idempotency/idempotency-store';
+import { FALLBACK_POLICY } from '../../src/state/fallback-policy';
+
+const IDEMPOTENCY_STORE_TIMEOUT_MS = FALLBACK_POLICY.idempotency.answerWithinMs;
+const RATE_LIMIT_STORE_TIMEOUT_MS = FALLBACK_POLICY.rateLimit.answerWithinMs;
+/** A lease's heartbeat, unless its holder says otherwise: a third of its TTL (state/held-lease.ts). */
+const UPLOAD_LEASE_REFRESH_MS = UPLOAD_LEASE_TTL_MS / 3;
 import { REPO_ROOT, readDoc, withoutCodeBlocks } from './support/markdown';
 
 /**

@@ -1,5 +1,5 @@
-import { type Config, loadConfig } from '../../../src/config';
-import { MIB, largestFileBytes } from '../../../src/upload/limits';
+import { type Config, loadConfig, MIB } from '../../../src/config';
+import { largestFileBytes } from '../../../src/upload/limits';
 
 /**
  * The service's configuration as the pods get it: the ConfigMap's values through the service's own
