@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, type Config } from '../../src/config';
@@ -35,10 +35,27 @@ const v1 = loadConfig({ HEYGEN_API_KEY: 'docs-test-key', HEYGEN_API: 'v1' });
 // ---- the manifests --------------------------------------------------------------------------------
 
 type Node = Record<string, unknown>;
-const manifests: Node[] = readdirSync(path.join(REPO_ROOT, 'k8s'))
-  .filter((file) => file.endsWith('.yaml'))
-  .flatMap((file) => parseAllDocuments(readFileSync(path.join(REPO_ROOT, 'k8s', file), 'utf8')).map((doc) => doc.toJS() as Node))
-  .filter((object) => object !== null && object !== undefined);
+
+function readYaml(file: string): Node[] {
+  return parseAllDocuments(readFileSync(path.join(REPO_ROOT, file), 'utf8'))
+    .map((doc) => doc.toJS() as Node)
+    .filter((object) => object !== null && object !== undefined);
+}
+
+/**
+ * The default deployment (`kubectl apply -k k8s`): k8s/kustomization.yaml renders k8s/base as it is
+ * (checked below), so its objects are those of the files k8s/base/kustomization.yaml lists, read
+ * in-process. The Ingress variant's Ingress is read from k8s/variants/ingress, where it lives.
+ */
+const defaultKustomization = readYaml('k8s/kustomization.yaml')[0]!;
+const baseResources = readYaml('k8s/base/kustomization.yaml')[0]!.resources as string[];
+const manifests: Node[] = [...baseResources.map((file) => `k8s/base/${file}`), 'k8s/variants/ingress/ingress.yaml'].flatMap(readYaml);
+
+it('reads the default deployment from k8s/base, which k8s/kustomization.yaml renders unchanged', () => {
+  expect(Object.keys(defaultKustomization).sort()).toEqual(['apiVersion', 'kind', 'resources']);
+  expect(defaultKustomization.resources).toEqual(['base']);
+  expect(baseResources).toEqual(expect.arrayContaining(['configmap.yaml', 'deployment.yaml', 'httproute.yaml', 'resumable-pvc.yaml']));
+});
 
 /** The value at a dotted path (numbers index arrays); throws when the manifest has no such field. */
 function at(object: unknown, dotted: string): unknown {
@@ -53,7 +70,7 @@ function at(object: unknown, dotted: string): unknown {
 
 function manifest(kind: string, name = 'heygen-upload-proxy'): Node {
   const found = manifests.find((object) => object.kind === kind && at(object, 'metadata.name') === name);
-  if (!found) throw new Error(`k8s/ has no ${kind} ${name}`);
+  if (!found) throw new Error(`k8s/base (or the Ingress variant) has no ${kind} ${name}`);
   return found;
 }
 
