@@ -8,12 +8,6 @@ import { REPO_ROOT, documentationFiles, headingAnchors, linkTargets, readDoc } f
  * fetched (the suite runs offline).
  */
 
-/**
- * Files the documentation links to that another change adds (CHANGELOG.md is written on a branch of
- * its own). Each entry must go once its file is here: the last test below fails until it does.
- */
-const ADDED_BY_ANOTHER_CHANGE = new Set(['CHANGELOG.md']);
-
 interface Link {
   readonly from: string;
   readonly target: string;
@@ -33,9 +27,7 @@ function problemOf({ from, target }: Link): string | undefined {
   const resolved = filePart === '' ? path.join(REPO_ROOT, from) : path.resolve(REPO_ROOT, path.dirname(from), decodeURI(filePart));
   const inRepository = path.relative(REPO_ROOT, resolved);
   if (inRepository.startsWith('..') || path.isAbsolute(inRepository)) return 'points outside the repository';
-  if (!existsSync(resolved)) {
-    return ADDED_BY_ANOTHER_CHANGE.has(inRepository) ? undefined : 'no such file';
-  }
+  if (!existsSync(resolved)) return 'no such file';
   if (anchor === undefined) return undefined;
   if (statSync(resolved).isDirectory() || !resolved.endsWith('.md')) return 'an anchor into a file that is not Markdown';
   return headingAnchors(readDoc(inRepository)).has(anchor) ? undefined : `no heading #${anchor}`;
@@ -55,10 +47,4 @@ it('resolves every relative link to a file and every #anchor to a heading', () =
     .filter(({ problem }) => problem !== undefined)
     .map(({ from, target, problem }) => `${from}: (${target}) ${problem}`);
   expect(broken).toEqual([]);
-});
-
-it('waits only for files that are still missing', () => {
-  const arrived = [...ADDED_BY_ANOTHER_CHANGE].filter((file) => existsSync(path.join(REPO_ROOT, file)));
-  // Once the file is in the repository, its links are checked like any other: remove it from the list.
-  expect(arrived).toEqual([]);
 });
