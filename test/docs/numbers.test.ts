@@ -411,6 +411,8 @@ const CONFIG_OF: Readonly<Record<string, (config: Config) => string | number | b
   RESUMABLE_DIR: (c) => c.resumableDir,
   RESUMABLE_EXPIRY_MS: (c) => c.resumableExpiryMs,
   RESUMABLE_MAX_DISK_BYTES: (c) => c.resumableMaxDiskBytes,
+  RESUMABLE_MAX_BYTES_PER_CLIENT: (c) => c.resumableMaxBytesPerClient,
+  MAX_RESUMABLE_UPLOADS_PER_CLIENT: (c) => c.maxResumableUploadsPerClient,
   RESUMABLE_CLEANUP_INTERVAL_MS: (c) => c.resumableCleanupIntervalMs,
 };
 
