@@ -13,19 +13,67 @@ import {
 } from '../../src/upload/limits';
 import { MIB } from '../../src/config';
 import { UPLOAD_LEASE_TTL_MS } from '../../src/http/client-uploads/create-upload-lease-store';
-import { IDEMPOTENCY_COMPLETED_TTL_MS } from '../../src/http/idempotency/idempotency-store';
+import { IDEMPOTENCY_CONFLICT_RETRY_AFTER_SECONDS } from '../../src/http/idempotency/idempotency-guard';
+import {
+  IDEMPOTENCY_COMPLETED_TTL_MS,
+  IDEMPOTENCY_IN_FLIGHT_REFRESH_MS,
+  IDEMPOTENCY_IN_FLIGHT_TTL_MS,
+} from '../../src/http/idempotency/idempotency-store';
+import { leasedCompletionClaims } from '../../src/intake/resumable/completion-claims';
+import { RedisLocker } from '../../src/intake/resumable/redis-locker';
 import { FALLBACK_POLICY } from '../../src/state/fallback-policy';
+import type { LeaseOptions, LeaseStore } from '../../src/state/lease';
+import { gatewayDurationMs, uploadTiming } from '../deploy/support/upload-timing';
+import { REPO_ROOT, readDoc, withoutCodeBlocks } from './support/markdown';
 
 const IDEMPOTENCY_STORE_TIMEOUT_MS = FALLBACK_POLICY.idempotency.answerWithinMs;
 const RATE_LIMIT_STORE_TIMEOUT_MS = FALLBACK_POLICY.rateLimit.answerWithinMs;
 /** A lease's heartbeat, unless its holder says otherwise: a third of its TTL (state/held-lease.ts). */
 const UPLOAD_LEASE_REFRESH_MS = UPLOAD_LEASE_TTL_MS / 3;
-import { REPO_ROOT, readDoc, withoutCodeBlocks } from './support/markdown';
+
+/** The TTL the resumable intake's tus lock takes, as the service builds it (dependencies.ts: no options). */
+const TUS_LOCK_TTL_MS = new RedisLocker(unusedLeaseStore()).ttlMs;
+
+/** The TTL a completion claim asks its lease store for, captured from the claim itself. */
+const COMPLETION_CLAIM_TTL_MS = ((): number => {
+  let asked: LeaseOptions | undefined;
+  const recording: LeaseStore = {
+    ...unusedLeaseStore(),
+    acquire: (_key, options) => {
+      asked = options;
+      return Promise.resolve(undefined);
+    },
+  };
+  void leasedCompletionClaims(recording).claim('0123456789abcdef0123456789abcdef');
+  if (asked === undefined) throw new Error('a completion claim took no lease');
+  return asked.ttlMs;
+})();
+
+/**
+ * The Retry-After of the resumable store's refusals (507 STORAGE_FULL, 429 TOO_MANY_UNFINISHED_UPLOADS).
+ * The module keeps it private, so it is read from the source, with the check that all three refusals use it.
+ */
+const STORE_REFUSAL_RETRY_AFTER_SECONDS = ((): number => {
+  const source = readFileSync(path.join(REPO_ROOT, 'src/intake/resumable/resumable-intake.ts'), 'utf8');
+  const value = /const STORAGE_FULL_RETRY_AFTER_SECONDS = (\d+);/.exec(source)?.[1];
+  const retryAfter = /const retryAfter = \{ 'Retry-After': String\(STORAGE_FULL_RETRY_AFTER_SECONDS\) \};/.test(source);
+  const uses = source.match(/headers: retryAfter/g)?.length ?? 0;
+  if (value === undefined || !retryAfter || uses !== 3) throw new Error('resumable-intake.ts no longer gives its store refusals one Retry-After: update this reading');
+  return Number(value);
+})();
+
+function unusedLeaseStore(): LeaseStore {
+  const unused = (): never => {
+    throw new Error('not used by the docs test');
+  };
+  return { acquire: unused, acquireSlot: unused, isHeld: unused, heldSlots: unused };
+}
 
 /**
  * The numbers the documentation states are the numbers of the code and the manifests. Defaults come
- * from src/config.ts itself (loaded with nothing but a key), the deployment's numbers from the YAML in
- * k8s/, memory figures from BENCHMARKS.md. Each claim is a pattern on one page: every match must carry
+ * from src/config.ts itself (loaded with nothing but a key), lease times and Retry-Afters from the
+ * modules that use them, the deployment's numbers from the YAML in k8s/base (and the Ingress
+ * variant), memory figures from BENCHMARKS.md. Each claim is a pattern on one page: every match must carry
  * the source's value, and at least one must exist, so a changed default, manifest or benchmark fails
  * here until the page says the new number.
  */
@@ -87,6 +135,16 @@ const cm = (key: string): number => Number(configMap[key]);
 const largestConfigMapLimit = Math.max(cm('MAX_IMAGE_BYTES'), cm('MAX_VIDEO_BYTES'), cm('MAX_AUDIO_BYTES'));
 const redisArgs = at(redis, 'args') as string[];
 const preStopSleep = Number((at(server, 'lifecycle.preStop.exec.command') as string[])[1]);
+/** The HTTPRoute's rule for the uploads (/v1/asset, /v1/uploads) and the route timeout derived for it. */
+const uploadRule = (at(manifest('HTTPRoute'), 'spec.rules') as Node[]).find((rule) =>
+  (at(rule, 'matches') as Node[]).some((match) => at(match, 'path.value') === '/v1/asset'),
+)!;
+const routeTimeout = String(at(uploadRule, 'timeouts.request'));
+const timing = uploadTiming(loadConfig({ ...configMap, HEYGEN_API_KEY: 'docs-test-key' }));
+
+it('reads an upload route timeout that covers the derivation the docs state', () => {
+  expect(gatewayDurationMs(routeTimeout)).toBeGreaterThanOrEqual(timing.minRequestTimeoutMs);
+});
 
 // ---- the benchmarks -----------------------------------------------------------------------------
 
@@ -347,6 +405,97 @@ const CLAIMS: readonly Claim[] = [
     file: 'docs/deploying.md',
     pattern: /resets the replica count to (\d+)/,
     expected: [Number(at(deployment, 'spec.replicas'))],
+  },
+
+  // The resumable store's bounds (src/config.ts) and its refusals' Retry-After.
+  {
+    file: 'docs/resumable.md',
+    pattern: /\| `RESUMABLE_MAX_DISK_BYTES` \| (\d+) GiB \| [^|]+ \| 507 `STORAGE_FULL`, `Retry-After: (\d+)` \|/,
+    expected: [v3.resumableMaxDiskBytes / 1024 ** 3, STORE_REFUSAL_RETRY_AFTER_SECONDS],
+  },
+  {
+    file: 'docs/resumable.md',
+    pattern: /\| `RESUMABLE_MAX_BYTES_PER_CLIENT` \| (\d+) GiB \| [^|]+ \| 429 `TOO_MANY_UNFINISHED_UPLOADS`, `Retry-After: (\d+)` \|/,
+    expected: [v3.resumableMaxBytesPerClient / 1024 ** 3, STORE_REFUSAL_RETRY_AFTER_SECONDS],
+  },
+  {
+    file: 'docs/resumable.md',
+    pattern: /\| `MAX_RESUMABLE_UPLOADS_PER_CLIENT` \| (\d+) \| [^|]+ \| 429 `TOO_MANY_UNFINISHED_UPLOADS`, `Retry-After: (\d+)` \|/,
+    expected: [v3.maxResumableUploadsPerClient, STORE_REFUSAL_RETRY_AFTER_SECONDS],
+  },
+  {
+    file: 'docs/resumable.md',
+    pattern: /With the share at a (tenth) of the store, at least (\w+) distinct/,
+    expected: [
+      v3.resumableMaxDiskBytes / v3.resumableMaxBytesPerClient === 10 ? 'tenth' : `1/${v3.resumableMaxDiskBytes / v3.resumableMaxBytesPerClient}`,
+      v3.resumableMaxDiskBytes / v3.resumableMaxBytesPerClient === 10 ? 'ten' : String(v3.resumableMaxDiskBytes / v3.resumableMaxBytesPerClient),
+    ],
+  },
+  {
+    file: 'docs/configuration.md',
+    pattern: /the declared lengths of all unfinished resumable uploads together \((\d+) GiB\)/,
+    expected: [v3.resumableMaxDiskBytes / 1024 ** 3],
+  },
+  {
+    file: 'docs/configuration.md',
+    pattern: /the declared lengths of its unfinished uploads \((\d+) GiB, raised/,
+    expected: [v3.resumableMaxBytesPerClient / 1024 ** 3],
+  },
+  {
+    file: 'docs/browser.md',
+    pattern: /\((\d+) by default, and (\d+) GiB of declared size\)/,
+    expected: [v3.maxResumableUploadsPerClient, v3.resumableMaxBytesPerClient / 1024 ** 3],
+  },
+
+  // Leases (state/ and their users) and the idempotency conflict's Retry-After.
+  {
+    file: 'docs/production.md',
+    pattern: /per-client caps' leases \((\d+) s,/,
+    expected: [seconds(UPLOAD_LEASE_TTL_MS)],
+  },
+  {
+    file: 'docs/production.md',
+    pattern: /an in-flight marker while the first request runs\s+\((\d+) s, refreshed every (\d+) s; a repeat meanwhile gets 409 `IDEMPOTENCY_CONFLICT` with\s+`Retry-After: (\d+)`\)/,
+    expected: [seconds(IDEMPOTENCY_IN_FLIGHT_TTL_MS), seconds(IDEMPOTENCY_IN_FLIGHT_REFRESH_MS), IDEMPOTENCY_CONFLICT_RETRY_AFTER_SECONDS],
+  },
+  {
+    file: 'docs/production.md',
+    pattern: /the resumable uploads' locks \((\d+) s\)[\s\S]*?completion claims \((\d+) s\)/,
+    expected: [seconds(TUS_LOCK_TTL_MS), seconds(COMPLETION_CLAIM_TTL_MS)],
+  },
+  {
+    file: 'docs/production.md',
+    pattern: /A replica that dies frees what it held within about (\d+) s\s+\(a per-client slot within (\d+) s\)/,
+    expected: [seconds(Math.max(IDEMPOTENCY_IN_FLIGHT_TTL_MS, TUS_LOCK_TTL_MS, COMPLETION_CLAIM_TTL_MS)), seconds(UPLOAD_LEASE_TTL_MS)],
+  },
+  {
+    file: 'docs/api.md',
+    pattern: /409 `IDEMPOTENCY_CONFLICT` with `Retry-After: (\d+)`:\s+wait and retry \(if the first request's replica died, its claim on the key lapses within (\d+) s\)/,
+    expected: [IDEMPOTENCY_CONFLICT_RETRY_AFTER_SECONDS, seconds(IDEMPOTENCY_IN_FLIGHT_TTL_MS)],
+  },
+  {
+    file: 'docs/resumable.md',
+    pattern: /completion\s+claim \(a lease of (\d+) s,/,
+    expected: [seconds(COMPLETION_CLAIM_TTL_MS)],
+  },
+  {
+    file: 'docs/resumable.md',
+    pattern: /a lock in Redis \(a lease of (\d+) s:/,
+    expected: [seconds(TUS_LOCK_TTL_MS)],
+  },
+
+  // The Gateway API route, k8s/base/httproute.yaml, and its derivation from the ConfigMap's config.
+  {
+    file: 'docs/deploying.md',
+    pattern: /has `timeouts\.request: (\w+)`:\s+the body may take `REQUEST_TIMEOUT_MS` \((\d+) s\)[\s\S]*?retries' pauses, (\d+) s\); (\d+) \+ (\d+) = (\d+) s/,
+    expected: [
+      routeTimeout,
+      seconds(timing.bodyMs),
+      seconds(timing.answerMs),
+      seconds(timing.bodyMs),
+      seconds(timing.answerMs),
+      seconds(timing.minRequestTimeoutMs),
+    ],
   },
 
   // Memory, BENCHMARKS.md.
