@@ -59,7 +59,7 @@ export interface Config {
 export const MIB = 1024 * 1024;
 
 /**
- * Default size limits per HeyGen API (README, "HeyGen API versions", gives the sources):
+ * Default size limits per HeyGen API (docs/api.md, "HeyGen API versions", gives the sources):
  * - v3: video up to the 200 MiB (209,715,200 bytes) `max_bytes` HeyGen's direct upload returns;
  *   image and audio up to HeyGen's 50 MB usage limits, read as 50,000,000 bytes to hold on both
  *   readings of "MB".

@@ -84,7 +84,7 @@ export const ERROR_CATALOGUE = {
   UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload; retry shortly.' },
   RESUMABLE_UNAVAILABLE: {
     status: 503,
-    message: 'Resumable uploads are paused while their lock store is unreachable; try again shortly.',
+    message: 'Resumable uploads are paused while their shared state is unreachable; try again shortly.',
   },
   STORAGE_FULL: { status: 507, message: 'The server has no room for this upload right now; try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -12,6 +12,7 @@ import {
   tooLargeMessage,
 } from '../../src/upload/limits';
 import { MIB } from '../../src/config';
+import { STORE_REFUSAL_RETRY_AFTER_SECONDS } from '../../src/intake/resumable/resumable-intake';
 import { UPLOAD_LEASE_TTL_MS } from '../../src/http/client-uploads/create-upload-lease-store';
 import { IDEMPOTENCY_CONFLICT_RETRY_AFTER_SECONDS } from '../../src/http/idempotency/idempotency-guard';
 import {
@@ -47,19 +48,6 @@ const COMPLETION_CLAIM_TTL_MS = ((): number => {
   void leasedCompletionClaims(recording).claim('0123456789abcdef0123456789abcdef');
   if (asked === undefined) throw new Error('a completion claim took no lease');
   return asked.ttlMs;
-})();
-
-/**
- * The Retry-After of the resumable store's refusals (507 STORAGE_FULL, 429 TOO_MANY_UNFINISHED_UPLOADS).
- * The module keeps it private, so it is read from the source, with the check that all three refusals use it.
- */
-const STORE_REFUSAL_RETRY_AFTER_SECONDS = ((): number => {
-  const source = readFileSync(path.join(REPO_ROOT, 'src/intake/resumable/resumable-intake.ts'), 'utf8');
-  const value = /const STORAGE_FULL_RETRY_AFTER_SECONDS = (\d+);/.exec(source)?.[1];
-  const retryAfter = /const retryAfter = \{ 'Retry-After': String\(STORAGE_FULL_RETRY_AFTER_SECONDS\) \};/.test(source);
-  const uses = source.match(/headers: retryAfter/g)?.length ?? 0;
-  if (value === undefined || !retryAfter || uses !== 3) throw new Error('resumable-intake.ts no longer gives its store refusals one Retry-After: update this reading');
-  return Number(value);
 })();
 
 function unusedLeaseStore(): LeaseStore {

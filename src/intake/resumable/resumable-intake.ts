@@ -26,7 +26,7 @@ export const RESUMABLE_PATH = '/v1/uploads';
 /** The response header of the completing request that names the HeyGen asset (its body is the record). */
 export const ASSET_ID_HEADER = 'Asset-Id';
 /** Seconds a client refused for lack of room should wait: uploads finish or expire in minutes. */
-const STORAGE_FULL_RETRY_AFTER_SECONDS = 60;
+export const STORE_REFUSAL_RETRY_AFTER_SECONDS = 60;
 
 export interface ResumableOptions {
   readonly core: UploadCore;
@@ -148,7 +148,7 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     } catch (error) {
       return new ApiError('RESUMABLE_UNAVAILABLE', undefined, { cause: error, headers: { 'Retry-After': '1' } });
     }
-    const retryAfter = { 'Retry-After': String(STORAGE_FULL_RETRY_AFTER_SECONDS) };
+    const retryAfter = { 'Retry-After': String(STORE_REFUSAL_RETRY_AFTER_SECONDS) };
     const { limits } = options;
     switch (refusal) {
       case undefined:
