@@ -7,7 +7,7 @@ import { errorHandler } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
 import { createIdempotencyGuard } from './http/idempotency/idempotency-guard';
 import { limitsHandler } from './http/limits-route';
-import { methodNotAllowed, notFound } from './http/not-found';
+import { methodNotAllowed, notFound } from './http/unmatched-requests';
 import { openApiHandler } from './http/openapi-route';
 import { originPolicy } from './http/origin-policy';
 import { uploadRateLimit } from './http/rate-limit';

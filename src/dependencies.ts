@@ -64,7 +64,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
   const resumable =
     overrides.resumable ??
     createResumableIntake({
-      core: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
+      settings: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
       directory: config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable'),
       expiryMs: config.resumableExpiryMs,
       reservations: sharedState.uploadReservations(reservationLimits),

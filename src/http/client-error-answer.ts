@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, type ErrorCode } from '../errors';
 import type { Logger } from '../ops/logger';
@@ -39,7 +39,7 @@ export function answerClientError(logger: Logger, metrics: Metrics): (error: Err
     const body: ErrorBody = { error: { code: apiError.code, message: apiError.message, request_id: requestId } };
     const text = JSON.stringify(body);
     socket.end(
-      `HTTP/1.1 ${apiError.status} ${STATUS_TEXT[apiError.status] ?? 'Error'}\r\n` +
+      `HTTP/1.1 ${apiError.status} ${STATUS_CODES[apiError.status] ?? 'Error'}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(text)}\r\n` +
         `X-Request-Id: ${requestId}\r\n` +
@@ -55,9 +55,3 @@ export function answerClientError(logger: Logger, metrics: Metrics): (error: Err
     logger.info({ reqId: requestId, status: apiError.status, outcome: apiError.code, detail: error.code }, 'malformed request answered');
   };
 }
-
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-};

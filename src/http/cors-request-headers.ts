@@ -5,7 +5,7 @@
  * Beyond the API's own headers (Content-Type, Authorization, Idempotency-Key, X-Request-Id), upload
  * widgets send a few by default that carry no authority and change nothing the proxy does: Dropzone
  * sends `Accept`, `Cache-Control: no-cache` and `X-Requested-With: XMLHttpRequest` on every upload,
- * and refusing them made every Dropzone upload fail as a bare network error (issue 14). `Accept` is
+ * and refusing them would make every Dropzone upload fail as a bare network error. `Accept` is
  * usually CORS-safelisted, but not for every value, so it is listed too. Nothing else is: an unknown
  * header still fails its preflight, so a page cannot smuggle headers the proxy has not considered.
  */

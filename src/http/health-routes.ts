@@ -3,7 +3,7 @@ import { ApiError } from '../errors';
 import type { Metrics } from '../ops/metrics';
 import type { Readiness } from '../ops/readiness';
 import { sendError } from './error-handler';
-import { methodNotAllowed } from './not-found';
+import { methodNotAllowed } from './unmatched-requests';
 
 /** /healthz (the process is alive), /readyz (send it uploads), /metrics (Prometheus). */
 export function healthRoutes(readiness: Readiness, metrics: Metrics): Router {

@@ -6,7 +6,7 @@ import { ASSET_ID_HEADER, type ResumableIntake, type ResumableStatus } from '../
 import type { Metrics } from '../ops/metrics';
 import { contextOf } from '../request-context';
 import { fromUpstreamFailure } from './error-handler';
-import { methodNotAllowed } from './not-found';
+import { methodNotAllowed } from './unmatched-requests';
 import { type CorsExtras, originPolicy } from './origin-policy';
 import { requireUploadToken } from './require-upload-token';
 import { tusPrecheck } from './tus-precheck';

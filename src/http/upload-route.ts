@@ -62,8 +62,7 @@ async function parseFile(req: Request, res: Response, parse: UploadParser, inten
 /** The earlier answer, only for the same file: a different file under a used key is the client's mistake, not a retry. */
 async function replay(req: Request, res: Response, parse: UploadParser, earlier: Extract<IdempotencyClaim, { state: 'replay' }>['response']): Promise<void> {
   const repeated = await parseFile(req, res, parse, { upstreamKey: freshUpstreamKey, checksum: true, purpose: 'fingerprint' });
-  // Records written before files were hashed carry no checksum; they replay as they always did.
-  if (earlier.sha256 !== undefined && earlier.sha256 !== repeated.sha256) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
+  if (earlier.sha256 !== repeated.sha256) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
   res.setHeader(REPLAYED_HEADER, 'true');
   res.status(earlier.status).json(earlier.body);
 }

@@ -7,7 +7,7 @@ import type { WidgetOutcome, WidgetWindow } from './support/page-dom';
 import { startWidgetServer, type WidgetPage, type WidgetServer } from './support/widget-server';
 
 /**
- * Issue 14: upload widgets, loaded from their packages' browser bundles on a page of an allowed
+ * Upload widgets, loaded from their packages' browser bundles on a page of an allowed
  * origin, each set up with the endpoint only (and the part name where its default is not "file"),
  * upload to the proxy in a real Chromium, get the asset record, and read the proxy's own errors.
  */

@@ -4,7 +4,7 @@ import { type Harness, startHarness } from '../support/proxy-harness';
 
 /**
  * The request headers upload widgets send by default must pass a preflight from a listed origin
- * (issue 14: Dropzone's X-Requested-With and Cache-Control failed every upload), while the origin
+ * (refusing Dropzone's X-Requested-With and Cache-Control would fail every upload), while the origin
  * allowlist stays as strict as before and an unknown header is still refused, and logged by name.
  */
 const APP_ORIGIN = 'https://app.example.com';

@@ -7,7 +7,7 @@ import { fixture } from '../support/fixtures';
 import { spawnEntry } from '../support/server-process';
 
 /**
- * Issue 23's first hour, through the real entry points in their own processes: `npm start`'s
+ * A newcomer's first hour, through the real entry points in their own processes: `npm start`'s
  * src/server.ts and `npm run dev`'s launcher read `.env` (the environment winning), a taken port is one
  * line naming the variable to change, and the launcher relaxes the rate limit and says so.
  */

@@ -3,7 +3,7 @@ import { fixture } from '../support/fixtures';
 import { type V3Harness, startV3Harness } from '../support/proxy-harness';
 
 /**
- * Issue 23: a refused origin reaches the page only as a network error, so the proxy's own side must
+ * A refused origin reaches the page only as a network error, so the proxy's own side must
  * say what happened: the refusal's log line names the origin, a start without ALLOWED_ORIGINS warns
  * that browsers will be refused, and an origin listed with a trailing slash matches the browser's.
  */

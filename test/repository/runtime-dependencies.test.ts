@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 /**
- * The production install is `npm ci --omit=dev` (issue 23: the one-liner installed all the browser-test
+ * The production install is `npm ci --omit=dev` (a one-liner that installed everything would bring the browser-test
  * tools too), so everything `npm start` loads must come from `dependencies`. This follows what
  * dist/server.js would require, from src/server.ts through every relative import, compiling each file
  * as tsc does (type-only imports vanish, so @types packages and `import type` are rightly ignored),

@@ -1,9 +1,9 @@
 import { ConfigError, loadConfig } from '../../src/config';
 
 /**
- * Issue 23: an origin written with a trailing slash (or upper case, or its default port) never
- * matched the browser's Origin header and every upload from that page was refused with a generic
- * message. Such entries are now written the way browsers send them; entries that are not origins stop
+ * An origin written with a trailing slash (or upper case, or its default port) would never
+ * match the browser's Origin header, and every upload from that page would be refused with a generic
+ * message. Such entries are written the way browsers send them; entries that are not origins stop
  * the process at start with what to write instead.
  */
 function originsOf(value: string): readonly string[] | undefined {

@@ -51,7 +51,7 @@ describe('the completion step (in-process, a fake upstream)', () => {
 
   function completion(claims = leasedCompletionClaims(new MemoryLeaseStore()), records = new CompletionRecords(dir)) {
     return createCompletion({
-      core: { mode: 'buffered', maxBytes: { image: 1_000_000, video: 1_000_000, audio: 1_000_000 }, spoolDirectory: dir, upstream },
+      settings: { mode: 'buffered', maxBytes: { image: 1_000_000, video: 1_000_000, audio: 1_000_000 }, spoolDirectory: dir, upstream },
       records,
       claims,
       read: (id) => createReadStream(join(dir, id)),

@@ -2,7 +2,7 @@ import { loadConfig } from '../../src/config';
 import { DEV_RATE_LIMIT_MAX, demoPortOf, devDefaults, rateLimitNote } from '../../src/dev/dev-settings';
 
 /**
- * Issue 23: `npm run dev` kept production's 30 uploads a minute, so the demo soon answered "Too many
+ * With production's 30 uploads a minute, `npm run dev`'s demo would soon answer "Too many
  * uploads". The launcher's defaults relax it; a RATE_LIMIT_MAX that is set still wins.
  */
 describe('npm run dev settings', () => {

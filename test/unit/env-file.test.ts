@@ -5,7 +5,7 @@ import { ConfigError, DEFAULT_ENV_FILE, loadConfig, readEnvironment } from '../.
 import { DEV_RATE_LIMIT_MAX, devDefaults } from '../../src/dev/dev-settings';
 
 /**
- * Issue 23: `.env.example` invites a `.env`, and nothing read it. The entry points now configure from
+ * `.env.example` invites a `.env`, so it must be read: the entry points configure from
  * readEnvironment(): the file's variables, with the real environment winning variable by variable.
  */
 let dir: string;

@@ -3,7 +3,7 @@ import type { Upload } from '@tus/utils';
 import { ApiError, isApiError } from '../../errors';
 import type { AssetRecord } from '../../heygen/asset-record';
 import { isUpstreamFailure } from '../../heygen/upstream-failure';
-import { prepareUpload, type UploadSettings as UploadCore } from '../../upload/prepare-upload';
+import { prepareUpload, type UploadSettings } from '../../upload/prepare-upload';
 import type { CompletionClaims } from './completion-claims';
 import type { CompletionRecords } from './completion-records';
 import { declaredFileOf } from './declared-file';
@@ -12,7 +12,7 @@ import { ownerOf } from './ownership';
 export type ForwardOutcome = { readonly state: 'done'; readonly record: AssetRecord } | { readonly state: 'forwarding' };
 
 export interface CompletionParts {
-  readonly core: UploadCore;
+  readonly settings: UploadSettings;
   readonly records: CompletionRecords;
   readonly claims: CompletionClaims;
   /** A fresh read of a stored upload's bytes from the first. */
@@ -37,7 +37,7 @@ export interface Completion {
 
 /** The step that turns a finished resumable upload into a HeyGen asset; it knows no HTTP. */
 export function createCompletion(parts: CompletionParts): Completion {
-  const { core, records, claims } = parts;
+  const { settings, records, claims } = parts;
   const running = new Map<string, Promise<ForwardOutcome>>();
 
   async function forward(upload: Upload): Promise<ForwardOutcome> {
@@ -47,7 +47,7 @@ export function createCompletion(parts: CompletionParts): Completion {
     try {
       const reopen = () => parts.read(id);
       const prepared = await prepareUpload(
-        core,
+        settings,
         { stream: reopen(), reopen, ...declaredFileOf(upload.metadata) },
         // One HeyGen asset per upload, however often forwarding is tried: the key is the upload's.
         { upstreamKey: () => `hup-tus-${id}`, ...(upload.size === undefined ? {} : { sizeAtMost: upload.size }), checksum: true, purpose: 'forward' },

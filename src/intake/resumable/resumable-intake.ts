@@ -12,7 +12,7 @@ import type { Logger } from '../../ops/logger';
 import { contextOf } from '../../request-context';
 import type { ReservationRefusal, UploadReservations } from '../../state/upload-reservations';
 import { describeBytes, largestFileBytes, SPOOL_BUFFER_BYTES } from '../../upload/limits';
-import type { UploadSettings as UploadCore } from '../../upload/prepare-upload';
+import type { UploadSettings } from '../../upload/prepare-upload';
 import { CheckedFileStore } from './checked-file-store';
 import { createCompletion } from './completion';
 import type { CompletionClaims } from './completion-claims';
@@ -29,7 +29,7 @@ export const ASSET_ID_HEADER = 'Asset-Id';
 export const STORE_REFUSAL_RETRY_AFTER_SECONDS = 60;
 
 export interface ResumableOptions {
-  readonly core: UploadCore;
+  readonly settings: UploadSettings;
   readonly directory: string;
   readonly expiryMs: number;
   /** The running totals of declared bytes and unfinished uploads, per client and in all. */
@@ -74,11 +74,11 @@ export interface ResumableIntake {
  * disk when the request that forwarded it is over.
  */
 export function createResumableIntake(options: ResumableOptions): ResumableIntake {
-  const { core, logger, reservations } = options;
-  const store = new CheckedFileStore({ directory: options.directory, expirationPeriodInMilliseconds: options.expiryMs, maxBytes: core.maxBytes, reservations });
+  const { settings, logger, reservations } = options;
+  const store = new CheckedFileStore({ directory: options.directory, expirationPeriodInMilliseconds: options.expiryMs, maxBytes: settings.maxBytes, reservations });
   const records = new CompletionRecords(options.directory);
   const completion = createCompletion({
-    core,
+    settings,
     records,
     claims: options.claims,
     read: (id) => createReadStream(store.pathOf(id), { highWaterMark: SPOOL_BUFFER_BYTES }),
@@ -111,7 +111,7 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     getFileIdFromRequest: (request) => exchangeOf(request).id,
     // Tus-Max-Size and the cap on every chunk. A creation was admitted by the edge (admitDeclared)
     // against its declared type's own limit (0: tus does not check it again with the largest one).
-    maxSize: (request) => (request.method === 'POST' ? 0 : largestFileBytes(core.maxBytes)),
+    maxSize: (request) => (request.method === 'POST' ? 0 : largestFileBytes(settings.maxBytes)),
     namingFunction: () => randomBytes(16).toString('hex'),
     onUploadCreate: async (request, upload) => {
       const exchange = exchangeOf(request);
