@@ -4,7 +4,18 @@ import { type Config, ConfigError, loadConfig, readEnvironment } from './config'
 import { type AppDependencies, createDependencies } from './dependencies';
 import { listen, PortInUseError } from './listen';
 import { answerClientError } from './http/client-error-answer';
-import { KEEP_ALIVE_TIMEOUT_MS, MIN_TIMEOUT_SWEEP_MS, TIMEOUT_SWEEPS_PER_PERIOD } from './upload/limits';
+
+/**
+ * Node enforces HEADERS_TIMEOUT_MS and REQUEST_TIMEOUT_MS only when it sweeps its connections, every
+ * 30 s by default, so a 15 s header timeout fired at about 30 s. Sweeping this many times per the
+ * shorter timeout makes each fire within a tenth of its value late; the sweep walks a list kept in
+ * C++, so even every second or so it costs next to nothing. Never more often than the floor.
+ */
+const TIMEOUT_SWEEPS_PER_PERIOD = 10;
+const MIN_TIMEOUT_SWEEP_MS = 10;
+
+/** Above the idle timeouts of the proxies in front (they keep upstream connections for 60 s), so they, not we, close idle ones. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface RunningServer {
   readonly url: string;

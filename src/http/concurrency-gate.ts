@@ -1,7 +1,9 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
 import { whenUploadEnds } from './when-upload-ends';
-import { BUSY_RETRY_AFTER_SECONDS } from '../upload/limits';
+
+/** Seconds a client refused by a full gate should wait: uploads finish in seconds, not minutes. */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Caps uploads in progress at once (MAX_CONCURRENT_UPLOADS); past the cap a request gets 503 at once,

@@ -1,5 +1,9 @@
 import type { Request, Response } from 'express';
-import { EARLY_ANSWER_DRAIN_BYTES, EARLY_ANSWER_DRAIN_MS } from '../upload/limits';
+import { MIB } from '../config';
+
+/** After an early answer, how much of the unread body is read and dropped, and for how long. */
+export const EARLY_ANSWER_DRAIN_BYTES = 16 * MIB;
+export const EARLY_ANSWER_DRAIN_MS = 5_000;
 
 /**
  * After answering before the body was read (413, 415, 403, 429, 503 ...), keep reading and dropping

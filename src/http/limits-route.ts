@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { MediaLimits } from '../upload/limits';
+import type { MediaLimits } from '../upload/media-types';
 import { ALLOWED_MEDIA_TYPES } from '../upload/media-types';
 
 /**

@@ -3,7 +3,7 @@ import { Metadata } from '@tus/utils';
 import { ApiError } from '../errors';
 import { declaredFileOf } from '../intake/resumable/declared-file';
 import { admitDeclared } from '../upload/admission';
-import type { MediaLimits } from '../upload/limits';
+import type { MediaLimits } from '../upload/media-types';
 
 /** A whole, non-negative decimal number, as tus requires of Upload-Length. */
 const LENGTH = /^\d+$/;

@@ -1,7 +1,8 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
 import { fileTooLarge } from '../upload/admission';
-import { largestFileBytes, type MediaLimits, MULTIPART_OVERHEAD_ALLOWANCE } from '../upload/limits';
+import { largestFileBytes, type MediaLimits } from '../upload/media-types';
+import { MULTIPART_OVERHEAD_ALLOWANCE } from '../intake/multipart/form-limits';
 
 /**
  * Refusals that need only the headers: a body that is not multipart, and a Content-Length that is

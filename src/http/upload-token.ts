@@ -1,8 +1,20 @@
 import type * as Jwt from 'jsonwebtoken';
 import type { Secret } from '../secret';
-import { DEFAULT_UPLOAD_TOKEN_TTL_SECONDS, MAX_UPLOAD_TOKEN_TTL_SECONDS, UPLOAD_TOKEN_CLOCK_SKEW_SECONDS } from '../upload/limits';
 
-export { DEFAULT_UPLOAD_TOKEN_TTL_SECONDS, MAX_UPLOAD_TOKEN_TTL_SECONDS } from '../upload/limits';
+
+/**
+ * Upload tokens authorise one page's uploads: they live minutes (the default a minted token gets),
+ * never more than an hour from `iat` to `exp`.
+ */
+export const MAX_UPLOAD_TOKEN_TTL_SECONDS = 60 * 60;
+export const DEFAULT_UPLOAD_TOKEN_TTL_SECONDS = 5 * 60;
+
+/**
+ * How far ahead of this replica's clock a token's `iat` may be: the minting backend's clock may run a
+ * little fast (NTP keeps hosts within milliseconds; 30 s absorbs a badly kept one), but no further,
+ * or a token could be minted today to start its hour next year.
+ */
+export const UPLOAD_TOKEN_CLOCK_SKEW_SECONDS = 30;
 
 /**
  * Upload tokens are standard JWTs (HS256) so that a customer's backend can mint them with any JWT

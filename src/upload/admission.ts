@@ -1,7 +1,18 @@
-import type { MediaKind } from '../config';
+import { type MediaKind, MIB } from '../config';
 import { ApiError } from '../errors';
-import { describeBytes, largestFileBytes, type MediaLimits, tooLargeMessage } from './limits';
+import { largestFileBytes, type MediaLimits } from './media-types';
 import { isAllowedMediaType, kindOf, normaliseDeclaredType } from './media-types';
+
+/** "32 MiB" for whole mebibytes, else the exact byte count. */
+export function describeBytes(bytes: number): string {
+  const mib = bytes / MIB;
+  return Number.isInteger(mib) ? `${mib} MiB` : `${bytes} bytes`;
+}
+
+/** The refusal's words for a file over its kind's limit. */
+function tooLargeMessage(kind: MediaKind, maxBytes: number): string {
+  return `${kind.charAt(0).toUpperCase()}${kind.slice(1)} files may be at most ${describeBytes(maxBytes)}.`;
+}
 
 /** What a client says of a file before any of its bytes arrive. */
 export interface DeclaredUpload {

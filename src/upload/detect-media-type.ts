@@ -1,5 +1,8 @@
 import { fileTypeFromBuffer } from 'file-type';
 
+/** How many leading bytes type detection reads (file-type's own figure for its detectors). */
+export const DETECTION_BYTES = 4100;
+
 /**
  * Magic-byte detection with file-type, chosen over magic-bytes.js because it reads the EBML DocType
  * (a Matroska file is not taken for WebM) and checks MPEG frame headers for MP3 files that carry no

@@ -2,7 +2,7 @@ import { ApiError } from '../errors';
 import { fileTooLarge } from './admission';
 import { ByteBudget } from './byte-budget';
 import type { ChunkInspector } from './chunk-inspector';
-import type { MediaLimits } from './limits';
+import type { MediaLimits } from './media-types';
 import { type AllowedMediaType, kindOf } from './media-types';
 import { structureWalkerFor } from './structure';
 import { StructureCheck } from './structure-check';

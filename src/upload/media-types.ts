@@ -1,5 +1,12 @@
 import type { MediaKind } from '../config';
 
+/** The largest file of each kind (MAX_IMAGE_BYTES, MAX_VIDEO_BYTES, MAX_AUDIO_BYTES). */
+export type MediaLimits = Readonly<Record<MediaKind, number>>;
+
+export function largestFileBytes(limits: MediaLimits): number {
+  return Math.max(...Object.values(limits));
+}
+
 /**
  * The five types HeyGen's Upload Asset endpoint takes, and the kind each belongs to (docs/api.md,
  * "Which files are accepted").

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { close, createReadStream, open, rm, writev } from 'node:fs';
 import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
-import { SPOOL_BUFFER_BYTES, SPOOL_MEMORY_BYTES } from './limits';
+import { MIB } from '../config';
+
+/** Files up to this size are spooled in memory; larger ones go to a temp file (nginx's client_body_buffer_size). */
+export const SPOOL_MEMORY_BYTES = 1 * MIB;
+
+/** The spool's buffers, and the reads of a stored file. */
+export const SPOOL_BUFFER_BYTES = 256 * 1024;
 
 /** Prefix of every spool file, so an operator can tell them apart in the temp directory. */
 const SPOOL_FILE_PREFIX = 'heygen-upload-';

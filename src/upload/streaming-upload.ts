@@ -5,11 +5,13 @@ import { UpstreamFailure } from '../heygen/upstream-failure';
 import type { FileChecks } from './file-checks';
 import { HeldEnd } from './held-end';
 import { InspectedStream } from './inspected-stream';
-import { UPSTREAM_BUFFER_BYTES } from './limits';
 import type { OutgoingFile } from './outgoing-file';
 import { type PreparedUpload, toAssetRecord } from './prepared-upload';
 import { pump } from './pump';
 import { RunningSha256 } from './running-sha256';
+
+/** How much of a streamed body is held on its way to HeyGen. */
+export const UPSTREAM_BUFFER_BYTES = 256 * 1024;
 
 /**
  * Streaming mode: the file's bytes go to HeyGen as they arrive (chunked), with backpressure from

@@ -1,4 +1,5 @@
-import { KEEP_ALIVE_TIMEOUT_MS, MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/limits';
+import { KEEP_ALIVE_TIMEOUT_MS } from '../../src/server';
+import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/intake/multipart/form-limits';
 import { findRendered, kustomizationDirs, nginxBytesOf, renderKustomization, validateObject } from './support/k8s';
 import { configFromConfigMap, gatewayDurationMs, nginxDurationMs, uploadTiming } from './support/upload-timing';
 

@@ -1,5 +1,5 @@
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
-import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/upload/limits';
+import { MULTIPART_OVERHEAD_ALLOWANCE } from '../../src/intake/multipart/form-limits';
 import { findRendered, nameOf, nginxBytesOf, renderKustomization } from './support/k8s';
 import { configFromConfigMap, uploadTiming } from './support/upload-timing';
 

@@ -2,15 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, type Config } from '../../src/config';
-import {
-  BUSY_RETRY_AFTER_SECONDS,
-  CLIENT_UPLOADS_RETRY_AFTER_SECONDS,
-  EARLY_ANSWER_DRAIN_BYTES,
-  EARLY_ANSWER_DRAIN_MS,
-  OUTSIDE_FILE_BYTES_BUDGET,
-  SPOOL_MEMORY_BYTES,
-  tooLargeMessage,
-} from '../../src/upload/limits';
+import { BUSY_RETRY_AFTER_SECONDS } from '../../src/http/concurrency-gate';
+import { CLIENT_UPLOADS_RETRY_AFTER_SECONDS } from '../../src/http/client-uploads/client-upload-cap';
+import { EARLY_ANSWER_DRAIN_BYTES, EARLY_ANSWER_DRAIN_MS } from '../../src/http/early-answer';
+import { OUTSIDE_FILE_BYTES_BUDGET } from '../../src/intake/multipart/form-limits';
+import { SPOOL_MEMORY_BYTES } from '../../src/upload/spool';
+import { fileTooLarge } from '../../src/upload/admission';
 import { MIB } from '../../src/config';
 import { STORE_REFUSAL_RETRY_AFTER_SECONDS } from '../../src/intake/resumable/resumable-intake';
 import { UPLOAD_LEASE_TTL_MS } from '../../src/http/client-uploads/create-upload-lease-store';
@@ -202,7 +199,7 @@ const CLAIMS: readonly Claim[] = [
   {
     file: 'docs/api.md',
     pattern: /"message": "(Video files may be at most [^"]*)"/,
-    expected: [tooLargeMessage('video', v3.maxBytes.video)],
+    expected: [fileTooLarge(v3.maxBytes, 'video').message],
   },
   {
     file: 'docs/api.md',
@@ -281,7 +278,7 @@ const CLAIMS: readonly Claim[] = [
     expected: [v3.resumableExpiryMs / 3_600_000, v3.resumableCleanupIntervalMs / 60_000, v3.resumableMaxDiskBytes / 1024 ** 3],
   },
 
-  // Fixed numbers, src/upload/limits.ts.
+  // Fixed numbers, beside the code that uses them.
   {
     file: 'docs/production.md',
     pattern: /`TOO_MANY_UPLOADS_IN_PROGRESS` with `Retry-After: (\d+)`/,

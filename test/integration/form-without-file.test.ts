@@ -1,5 +1,5 @@
 import { withTimeout } from '../../src/with-timeout';
-import { OUTSIDE_FILE_BYTES_BUDGET } from '../../src/upload/limits';
+import { OUTSIDE_FILE_BYTES_BUDGET } from '../../src/intake/multipart/form-limits';
 import { fixture, paddedFile } from '../support/fixtures';
 import { singleFileFraming } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';

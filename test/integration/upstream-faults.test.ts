@@ -11,7 +11,7 @@ import { type Harness, startHarness, startV3Harness, TEST_API_KEY, type V3Harnes
 import { post, type RawResponse } from '../support/raw-http';
 import { freeLoopbackPort } from '../support/redis-server';
 import { withTimeout } from '../../src/with-timeout';
-import { UPSTREAM_BUFFER_BYTES } from '../../src/upload/limits';
+import { UPSTREAM_BUFFER_BYTES } from '../../src/upload/streaming-upload';
 
 const MIB = 1024 * 1024;
 /** Small, so hang and trickle end quickly; the bound below is what the tests hold the proxy to. */

@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { UpstreamMode } from '../../src/config';
 import type { ReceivedV3 } from '../../src/dev/stand-in-heygen-v3';
 import { V3_MULTIPART_MAX_BYTES } from '../../src/heygen/v3/v3-upstream';
-import { UPSTREAM_BUFFER_BYTES } from '../../src/upload/limits';
+import { UPSTREAM_BUFFER_BYTES } from '../../src/upload/streaming-upload';
 import { FIXTURES, paddedFile, sha256 } from '../support/fixtures';
 import { startV3Harness, startV3ProxyFor, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
 import { sizedMedia } from '../support/sized-media';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { FORM_LIMITS } from '../../src/upload/limits';
+import { FORM_LIMITS } from '../../src/intake/multipart/form-limits';
 import { fixture, sha256 } from '../support/fixtures';
 import { type FilePart, multipartBody } from '../support/multipart';
 import { type Harness, startHarness } from '../support/proxy-harness';

@@ -6,7 +6,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pump } from '../../src/upload/pump';
 import { readHead } from '../../src/upload/read-head';
-import { SPOOL_MEMORY_BYTES } from '../../src/upload/limits';
+import { SPOOL_MEMORY_BYTES } from '../../src/upload/spool';
 import { Spool } from '../../src/upload/spool';
 import { ByteBudget } from '../../src/upload/byte-budget';
 import { InspectedStream } from '../../src/upload/inspected-stream';

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Secret } from '../../src/secret';
 import { MAX_UPLOAD_TOKEN_TTL_SECONDS, mintUploadToken, verifyUploadToken } from '../../src/http/upload-token';
-import { UPLOAD_TOKEN_CLOCK_SKEW_SECONDS } from '../../src/upload/limits';
+import { UPLOAD_TOKEN_CLOCK_SKEW_SECONDS } from '../../src/http/upload-token';
 
 const secret = new Secret('unit-test-secret-that-is-long-enough!!');
 const AUDIENCE = 'heygen-upload-proxy';

@@ -1,9 +1,11 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../../errors';
-import { CLIENT_UPLOADS_RETRY_AFTER_SECONDS } from '../../upload/limits';
 import { clientKeyOf } from '../client-key';
 import { whenUploadEnds } from '../when-upload-ends';
 import type { UploadLease, UploadLeaseStore } from './upload-lease-store';
+
+/** Seconds a client at its cap of uploads in progress should wait: one of its own uploads must finish first. */
+export const CLIENT_UPLOADS_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Caps each client's uploads in progress at MAX_UPLOADS_PER_CLIENT (the client as the rate limit

@@ -1,5 +1,5 @@
 import { type Config, loadConfig, MIB } from '../../../src/config';
-import { largestFileBytes } from '../../../src/upload/limits';
+import { largestFileBytes } from '../../../src/upload/media-types';
 
 /**
  * The service's configuration as the pods get it: the ConfigMap's values through the service's own
