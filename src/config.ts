@@ -13,49 +13,6 @@ export type UpstreamMode = 'buffered' | 'streaming';
 export type HeygenApi = 'v3' | 'v1';
 export type MediaKind = 'image' | 'video' | 'audio';
 
-export interface Config {
-  readonly heygenApiKey: Secret;
-  /** Which HeyGen upload API the proxy speaks: v3 (default) or the legacy v1. */
-  readonly heygenApi: HeygenApi;
-  /** HeyGen's API host; the v3 routes are built on it. */
-  readonly heygenApiBaseUrl: string;
-  /** v1's Upload Asset endpoint. */
-  readonly heygenUploadUrl: string;
-  readonly port: number;
-  readonly host: string | undefined;
-  readonly maxBytes: Readonly<Record<MediaKind, number>>;
-  readonly upstreamMode: UpstreamMode;
-  readonly upstreamTimeoutMs: number;
-  readonly logLevel: string;
-  readonly allowedOrigins: readonly string[] | undefined;
-  readonly rateLimitMax: number;
-  readonly rateLimitWindowMs: number;
-  readonly trustProxy: boolean | number | string;
-  readonly redisUrl: string | undefined;
-  readonly maxConcurrentUploads: number;
-  /** Uploads in progress at once per client (clientKeyOf), across replicas when Redis is shared. */
-  readonly maxUploadsPerClient: number;
-  readonly shutdownGraceMs: number;
-  readonly uploadTokenSecret: Secret | undefined;
-  readonly clientIdleTimeoutMs: number;
-  /** Slowest average body rate an upload may keep up; 0 turns the check off. */
-  readonly clientMinBytesPerSecond: number;
-  /** The window the body rate is averaged over. */
-  readonly clientMinRateWindowMs: number;
-  readonly headersTimeoutMs: number;
-  readonly requestTimeoutMs: number;
-  readonly tmpDir: string | undefined;
-  /** Resumable uploads (tus, /v1/uploads): where they are stored (shared by every replica), unset = under the OS temp dir. */
-  readonly resumableDir: string | undefined;
-  readonly resumableExpiryMs: number;
-  readonly resumableMaxDiskBytes: number;
-  /** One client's share of resumableMaxDiskBytes (declared bytes of its unfinished uploads). */
-  readonly resumableMaxBytesPerClient: number;
-  /** One client's unfinished resumable uploads, across replicas when Redis is shared. */
-  readonly maxResumableUploadsPerClient: number;
-  readonly resumableCleanupIntervalMs: number;
-}
-
 export const MIB = 1024 * 1024;
 
 /**
@@ -119,59 +76,117 @@ const apiKey = z
   .min(1, 'HEYGEN_API_KEY is required (your HeyGen API key)')
   .refine((value) => !/\s/.test(value), { message: 'HEYGEN_API_KEY must not contain whitespace' });
 
-const environmentSchema = z.object({
-  HEYGEN_API_KEY: apiKey,
-  HEYGEN_API: z.enum(['v3', 'v1'], { error: 'HEYGEN_API must be "v3" or "v1"' }).default('v3'),
-  HEYGEN_API_BASE_URL: httpUrl('HEYGEN_API_BASE_URL').default('https://api.heygen.com'),
-  HEYGEN_UPLOAD_URL: httpUrl('HEYGEN_UPLOAD_URL').default('https://upload.heygen.com/v1/asset'),
-  PORT: z.coerce
-    .number({ error: 'PORT must be a port number' })
-    .int('PORT must be a port number')
-    .min(0, 'PORT must be between 0 and 65535')
-    .max(65535, 'PORT must be between 0 and 65535')
-    .default(3000),
-  HOST: z.string().trim().min(1, 'HOST must not be empty').optional(),
-  // Defaults depend on HEYGEN_API, so they are filled in after parsing.
-  MAX_IMAGE_BYTES: positiveInt('MAX_IMAGE_BYTES').optional(),
-  MAX_VIDEO_BYTES: positiveInt('MAX_VIDEO_BYTES').optional(),
-  MAX_AUDIO_BYTES: positiveInt('MAX_AUDIO_BYTES').optional(),
-  UPSTREAM_MODE: z
-    .enum(['buffered', 'streaming'], { error: 'UPSTREAM_MODE must be "buffered" or "streaming"' })
-    .default('buffered'),
-  UPSTREAM_TIMEOUT_MS: positiveInt('UPSTREAM_TIMEOUT_MS').default(60_000),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
-    })
-    .default('info'),
-  ALLOWED_ORIGINS: originList.optional(),
-  RATE_LIMIT_MAX: positiveInt('RATE_LIMIT_MAX').default(30),
-  RATE_LIMIT_WINDOW_MS: positiveInt('RATE_LIMIT_WINDOW_MS').default(60_000),
-  TRUST_PROXY: trustProxySetting.default(false),
-  REDIS_URL: z
-    .string()
-    .refine((value) => URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol), {
-      message: 'REDIS_URL must be a redis:// or rediss:// URL',
-    })
-    .optional(),
-  MAX_CONCURRENT_UPLOADS: positiveInt('MAX_CONCURRENT_UPLOADS').default(64),
-  MAX_UPLOADS_PER_CLIENT: positiveInt('MAX_UPLOADS_PER_CLIENT').default(4),
-  SHUTDOWN_GRACE_MS: nonNegativeInt('SHUTDOWN_GRACE_MS').default(25_000),
-  UPLOAD_TOKEN_SECRET: z.string().min(32, 'UPLOAD_TOKEN_SECRET must be at least 32 characters').optional(),
-  CLIENT_IDLE_TIMEOUT_MS: positiveInt('CLIENT_IDLE_TIMEOUT_MS').default(30_000),
-  CLIENT_MIN_BYTES_PER_SECOND: nonNegativeInt('CLIENT_MIN_BYTES_PER_SECOND').default(1024),
-  CLIENT_MIN_RATE_WINDOW_MS: positiveInt('CLIENT_MIN_RATE_WINDOW_MS').default(30_000),
-  HEADERS_TIMEOUT_MS: positiveInt('HEADERS_TIMEOUT_MS').default(15_000),
-  REQUEST_TIMEOUT_MS: nonNegativeInt('REQUEST_TIMEOUT_MS').default(600_000),
-  TMPDIR: z.string().min(1).optional(),
-  RESUMABLE_DIR: z.string().trim().min(1, 'RESUMABLE_DIR must not be empty').optional(),
-  RESUMABLE_EXPIRY_MS: positiveInt('RESUMABLE_EXPIRY_MS').default(24 * 60 * 60 * 1000),
-  RESUMABLE_MAX_DISK_BYTES: positiveInt('RESUMABLE_MAX_DISK_BYTES').default(10 * 1024 * MIB),
-  RESUMABLE_CLEANUP_INTERVAL_MS: positiveInt('RESUMABLE_CLEANUP_INTERVAL_MS').default(10 * 60 * 1000),
+/** One variable: the Config field it fills, its schema (type, validation, default) and what it means. */
+interface Variable<Field extends string, Schema extends z.ZodType> {
+  readonly field: Field;
+  readonly schema: Schema;
+  readonly doc: string;
+}
+
+function variable<Field extends string, Schema extends z.ZodType>(field: Field, schema: Schema, doc: string): Variable<Field, Schema> {
+  return { field, schema, doc };
+}
+
+/**
+ * Every variable the service reads, declared once: its name, the Config field it fills, its type,
+ * validation and default (the schema), and what it means. The Config type, the parsing and the
+ * frozen object are derived from this table; docs/configuration.md and .env.example are checked
+ * against it by the tests.
+ */
+export const VARIABLES = {
+  HEYGEN_API_KEY: variable('heygenApiKey', apiKey.transform((value) => new Secret(value)), 'Your HeyGen API key; it never leaves the server.'),
+  HEYGEN_API: variable('heygenApi', z.enum(['v3', 'v1'], { error: 'HEYGEN_API must be "v3" or "v1"' }).default('v3'), 'Which HeyGen upload API the proxy speaks: v3, or the legacy v1.'),
+  HEYGEN_API_BASE_URL: variable('heygenApiBaseUrl', httpUrl('HEYGEN_API_BASE_URL').default('https://api.heygen.com'), "HeyGen's API host; the v3 routes are built on it."),
+  HEYGEN_UPLOAD_URL: variable('heygenUploadUrl', httpUrl('HEYGEN_UPLOAD_URL').default('https://upload.heygen.com/v1/asset'), "v1's Upload Asset endpoint."),
+  PORT: variable(
+    'port',
+    z.coerce
+      .number({ error: 'PORT must be a port number' })
+      .int('PORT must be a port number')
+      .min(0, 'PORT must be between 0 and 65535')
+      .max(65535, 'PORT must be between 0 and 65535')
+      .default(3000),
+    'The port to listen on.',
+  ),
+  HOST: variable('host', z.string().trim().min(1, 'HOST must not be empty').optional(), 'The address to listen on (unset: every address).'),
+  // Defaults depend on HEYGEN_API, so they are filled in after parsing (maxBytes).
+  MAX_IMAGE_BYTES: variable('maxImageBytes', positiveInt('MAX_IMAGE_BYTES').optional(), 'The largest image (PNG, JPEG) in bytes.'),
+  MAX_VIDEO_BYTES: variable('maxVideoBytes', positiveInt('MAX_VIDEO_BYTES').optional(), 'The largest video (MP4, WebM) in bytes.'),
+  MAX_AUDIO_BYTES: variable('maxAudioBytes', positiveInt('MAX_AUDIO_BYTES').optional(), 'The largest audio file (MP3) in bytes.'),
+  UPSTREAM_MODE: variable(
+    'upstreamMode',
+    z.enum(['buffered', 'streaming'], { error: 'UPSTREAM_MODE must be "buffered" or "streaming"' }).default('buffered'),
+    'buffered: spool the file, then send it with its size; streaming: send the bytes as they arrive.',
+  ),
+  UPSTREAM_TIMEOUT_MS: variable('upstreamTimeoutMs', positiveInt('UPSTREAM_TIMEOUT_MS').default(60_000), 'How long one exchange with HeyGen may take.'),
+  LOG_LEVEL: variable(
+    'logLevel',
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+    "The log level (pino's).",
+  ),
+  ALLOWED_ORIGINS: variable('allowedOrigins', originList.transform((origins): readonly string[] => Object.freeze(origins)).optional(), 'The browser origins that may upload, comma-separated (unset: none).'),
+  RATE_LIMIT_MAX: variable('rateLimitMax', positiveInt('RATE_LIMIT_MAX').default(30), 'Uploads one client may start per window.'),
+  RATE_LIMIT_WINDOW_MS: variable('rateLimitWindowMs', positiveInt('RATE_LIMIT_WINDOW_MS').default(60_000), "The rate limit's window."),
+  TRUST_PROXY: variable('trustProxy', trustProxySetting.default(false), 'Which proxies in front may name the client (X-Forwarded-For): Express\'s "trust proxy".'),
+  REDIS_URL: variable(
+    'redisUrl',
+    z
+      .string()
+      .refine((value) => URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol), {
+        message: 'REDIS_URL must be a redis:// or rediss:// URL',
+      })
+      .optional(),
+    'The Redis every replica shares (rate limits, caps, idempotency, tus locks); unset: one replica alone.',
+  ),
+  MAX_CONCURRENT_UPLOADS: variable('maxConcurrentUploads', positiveInt('MAX_CONCURRENT_UPLOADS').default(64), 'Requests carrying upload bytes at once on one replica.'),
+  MAX_UPLOADS_PER_CLIENT: variable('maxUploadsPerClient', positiveInt('MAX_UPLOADS_PER_CLIENT').default(4), 'Requests carrying upload bytes at once per client, across replicas when Redis is shared.'),
+  SHUTDOWN_GRACE_MS: variable('shutdownGraceMs', nonNegativeInt('SHUTDOWN_GRACE_MS').default(25_000), 'How long a stopping replica lets uploads in flight finish.'),
+  UPLOAD_TOKEN_SECRET: variable(
+    'uploadTokenSecret',
+    z
+      .string()
+      .min(32, 'UPLOAD_TOKEN_SECRET must be at least 32 characters')
+      .transform((value) => new Secret(value))
+      .optional(),
+    'Set: every upload needs a token minted with it (Authorization: Bearer).',
+  ),
+  CLIENT_IDLE_TIMEOUT_MS: variable('clientIdleTimeoutMs', positiveInt('CLIENT_IDLE_TIMEOUT_MS').default(30_000), 'A body that sends nothing for this long is cut off (408).'),
+  CLIENT_MIN_BYTES_PER_SECOND: variable('clientMinBytesPerSecond', nonNegativeInt('CLIENT_MIN_BYTES_PER_SECOND').default(1024), 'Slowest average body rate an upload may keep up; 0 turns the check off.'),
+  CLIENT_MIN_RATE_WINDOW_MS: variable('clientMinRateWindowMs', positiveInt('CLIENT_MIN_RATE_WINDOW_MS').default(30_000), 'The window the body rate is averaged over.'),
+  HEADERS_TIMEOUT_MS: variable('headersTimeoutMs', positiveInt('HEADERS_TIMEOUT_MS').default(15_000), "How long a request's headers may take."),
+  REQUEST_TIMEOUT_MS: variable('requestTimeoutMs', nonNegativeInt('REQUEST_TIMEOUT_MS').default(600_000), 'How long a whole request may take to arrive; 0: no limit.'),
+  TMPDIR: variable('tmpDir', z.string().min(1).optional(), "Where buffered uploads are spooled (unset: the OS's temp directory)."),
+  RESUMABLE_DIR: variable('resumableDir', z.string().trim().min(1, 'RESUMABLE_DIR must not be empty').optional(), 'Where resumable uploads are stored, shared by every replica (unset: under the OS temp directory).'),
+  RESUMABLE_EXPIRY_MS: variable('resumableExpiryMs', positiveInt('RESUMABLE_EXPIRY_MS').default(24 * 60 * 60 * 1000), 'An unfinished resumable upload is removed this long after its creation.'),
+  RESUMABLE_MAX_DISK_BYTES: variable('resumableMaxDiskBytes', positiveInt('RESUMABLE_MAX_DISK_BYTES').default(10 * 1024 * MIB), 'The declared bytes of every upload in the resumable store together.'),
+  RESUMABLE_CLEANUP_INTERVAL_MS: variable('resumableCleanupIntervalMs', positiveInt('RESUMABLE_CLEANUP_INTERVAL_MS').default(10 * 60 * 1000), 'How often expired uploads and old completion records are removed.'),
   // Defaults to DEFAULT_CLIENT_SHARE_BYTES, raised to the largest file limit (filled in after parsing).
-  RESUMABLE_MAX_BYTES_PER_CLIENT: positiveInt('RESUMABLE_MAX_BYTES_PER_CLIENT').optional(),
-  MAX_RESUMABLE_UPLOADS_PER_CLIENT: positiveInt('MAX_RESUMABLE_UPLOADS_PER_CLIENT').default(8),
-});
+  RESUMABLE_MAX_BYTES_PER_CLIENT: variable('resumableMaxBytesPerClient', positiveInt('RESUMABLE_MAX_BYTES_PER_CLIENT').optional(), "One client's share of RESUMABLE_MAX_DISK_BYTES."),
+  MAX_RESUMABLE_UPLOADS_PER_CLIENT: variable('maxResumableUploadsPerClient', positiveInt('MAX_RESUMABLE_UPLOADS_PER_CLIENT').default(8), "One client's unfinished resumable uploads, across replicas when Redis is shared."),
+} as const;
+
+type Variables = typeof VARIABLES;
+
+/** What the table parses to: each variable's value under its field name. */
+type Settings = { readonly [Name in keyof Variables as Variables[Name]['field']]: z.output<Variables[Name]['schema']> };
+
+/** Settings whose value is derived after parsing, from more than their own variable. */
+type DerivedFields = 'maxImageBytes' | 'maxVideoBytes' | 'maxAudioBytes' | 'resumableMaxBytesPerClient';
+
+export type Config = Omit<Settings, DerivedFields> & {
+  /** The largest file of each kind: MAX_*_BYTES, or the HeyGen API's defaults. */
+  readonly maxBytes: Readonly<Record<MediaKind, number>>;
+  /** RESUMABLE_MAX_BYTES_PER_CLIENT, or DEFAULT_CLIENT_SHARE_BYTES raised to the largest file. */
+  readonly resumableMaxBytesPerClient: number;
+};
+
+const environmentSchema = z.object(
+  Object.fromEntries(Object.entries(VARIABLES).map(([name, declared]) => [name, declared.schema])) as { [Name in keyof Variables]: Variables[Name]['schema'] },
+);
 
 /**
  * One client's default share of the resumable store: a tenth of the default disk budget, so at least
@@ -239,47 +254,17 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
     throw new ConfigError([...new Set(problems)]);
   }
   const env = parsed.data;
-  const sizeDefaults = DEFAULT_MAX_BYTES[env.HEYGEN_API];
+  const settings = Object.fromEntries(Object.entries(VARIABLES).map(([name, declared]) => [declared.field, env[name as keyof Variables]])) as Settings;
+  const { maxImageBytes, maxVideoBytes, maxAudioBytes, resumableMaxBytesPerClient, ...direct } = settings;
+  const sizeDefaults = DEFAULT_MAX_BYTES[settings.heygenApi];
   const maxBytes = Object.freeze({
-    image: env.MAX_IMAGE_BYTES ?? sizeDefaults.image,
-    video: env.MAX_VIDEO_BYTES ?? sizeDefaults.video,
-    audio: env.MAX_AUDIO_BYTES ?? sizeDefaults.audio,
+    image: maxImageBytes ?? sizeDefaults.image,
+    video: maxVideoBytes ?? sizeDefaults.video,
+    audio: maxAudioBytes ?? sizeDefaults.audio,
   });
   const largestFile = Math.max(...Object.values(maxBytes));
-  if (env.RESUMABLE_MAX_BYTES_PER_CLIENT !== undefined && env.RESUMABLE_MAX_BYTES_PER_CLIENT < largestFile) {
+  if (resumableMaxBytesPerClient !== undefined && resumableMaxBytesPerClient < largestFile) {
     throw new ConfigError([`RESUMABLE_MAX_BYTES_PER_CLIENT must be at least the largest file limit (${largestFile} bytes), or no client could upload such a file`]);
   }
-  return Object.freeze({
-    heygenApiKey: new Secret(env.HEYGEN_API_KEY),
-    heygenApi: env.HEYGEN_API,
-    heygenApiBaseUrl: env.HEYGEN_API_BASE_URL,
-    heygenUploadUrl: env.HEYGEN_UPLOAD_URL,
-    port: env.PORT,
-    host: env.HOST,
-    maxBytes,
-    upstreamMode: env.UPSTREAM_MODE,
-    upstreamTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
-    logLevel: env.LOG_LEVEL,
-    allowedOrigins: env.ALLOWED_ORIGINS ? Object.freeze([...env.ALLOWED_ORIGINS]) : undefined,
-    rateLimitMax: env.RATE_LIMIT_MAX,
-    rateLimitWindowMs: env.RATE_LIMIT_WINDOW_MS,
-    trustProxy: env.TRUST_PROXY,
-    redisUrl: env.REDIS_URL,
-    maxConcurrentUploads: env.MAX_CONCURRENT_UPLOADS,
-    maxUploadsPerClient: env.MAX_UPLOADS_PER_CLIENT,
-    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
-    uploadTokenSecret: env.UPLOAD_TOKEN_SECRET === undefined ? undefined : new Secret(env.UPLOAD_TOKEN_SECRET),
-    clientIdleTimeoutMs: env.CLIENT_IDLE_TIMEOUT_MS,
-    clientMinBytesPerSecond: env.CLIENT_MIN_BYTES_PER_SECOND,
-    clientMinRateWindowMs: env.CLIENT_MIN_RATE_WINDOW_MS,
-    headersTimeoutMs: env.HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
-    tmpDir: env.TMPDIR,
-    resumableDir: env.RESUMABLE_DIR,
-    resumableExpiryMs: env.RESUMABLE_EXPIRY_MS,
-    resumableMaxDiskBytes: env.RESUMABLE_MAX_DISK_BYTES,
-    resumableCleanupIntervalMs: env.RESUMABLE_CLEANUP_INTERVAL_MS,
-    resumableMaxBytesPerClient: env.RESUMABLE_MAX_BYTES_PER_CLIENT ?? Math.max(DEFAULT_CLIENT_SHARE_BYTES, largestFile),
-    maxResumableUploadsPerClient: env.MAX_RESUMABLE_UPLOADS_PER_CLIENT,
-  });
+  return Object.freeze({ ...direct, maxBytes, resumableMaxBytesPerClient: resumableMaxBytesPerClient ?? Math.max(DEFAULT_CLIENT_SHARE_BYTES, largestFile) });
 }
