@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,8 @@ import { TEST_API_KEY } from '../support/proxy-harness';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
 import { type ServerProcess, startServerProcess } from '../support/server-process';
 import { sizedMedia } from '../support/sized-media';
-import { createUpload, patchAll, tusRequest, waitForFileSize } from '../support/tus';
+import { killMidPatch } from '../support/replicas';
+import { createUpload, patchAll, tusRequest } from '../support/tus';
 
 const MIB = 1024 * 1024;
 
@@ -44,17 +44,7 @@ describe('two replicas with Redis and a shared resumable store, one of them SIGK
     const created = await createUpload(a.url, bytes.length, { filename: 'clip.mp4', filetype: 'video/mp4' });
     expect(created.response.status).toBe(201);
 
-    const req = http.request(created.url, {
-      method: 'PATCH',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': bytes.length },
-    });
-    req.on('error', () => undefined);
-    req.write(bytes.subarray(0, 8 * MIB));
-    await waitForFileSize(join(dir, created.id), 2 * MIB);
-    const exited = once(a.child, 'exit');
-    a.child.kill('SIGKILL');
-    await exited;
-    req.destroy();
+    await killMidPatch(a, created.url, bytes, join(dir, created.id));
 
     // The dead replica's lock on the upload lapses within its lease; the other replica then takes the rest.
     const uploadUrl = `${b.url}/v1/uploads/${created.id}`;

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { withTimeout } from '../../src/with-timeout';
 import { mintUploadToken } from '../../src/http/upload-token';
 import { Secret } from '../../src/secret';
-import { type StandInHeygenV3, startStandInHeygenV3 } from '../../src/dev/stand-in-heygen-v3';
-import { startV3Harness, startV3ProxyFor, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { startV3Harness, type V3Harness } from '../support/proxy-harness';
+import { startTwoReplicas, type TwoReplicas } from '../support/replicas';
 import { expectMatchesOpenApi } from '../support/openapi';
 import { openRequest, type RawResponse } from '../support/raw-http';
 import { sizedMedia } from '../support/sized-media';
@@ -319,34 +318,20 @@ describe('resumable uploads: creation with the whole file, ids, late refusals an
 });
 
 describe('resumable uploads: the per-client shares hold across two replicas sharing Redis', () => {
-  let redis: RedisServer;
-  let standIn: StandInHeygenV3;
-  let dir: string;
+  let replicas: TwoReplicas;
   let a: V3Harness;
   let b: V3Harness;
   beforeAll(async () => {
-    redis = await startRedisServer();
-    standIn = await startStandInHeygenV3({ apiKey: TEST_API_KEY });
-    dir = await mkdtemp(join(tmpdir(), 'resumable-shared-shares-'));
-    const env = {
-      RESUMABLE_DIR: dir,
-      REDIS_URL: redis.url,
+    replicas = await startTwoReplicas('resumable-shared-shares', {
       UPLOAD_TOKEN_SECRET: SECRET,
       MAX_VIDEO_BYTES: String(50 * MB),
       RESUMABLE_MAX_DISK_BYTES: String(100 * MB),
       RESUMABLE_MAX_BYTES_PER_CLIENT: String(60 * MB),
       MAX_RESUMABLE_UPLOADS_PER_CLIENT: '2',
-    };
-    a = await startV3ProxyFor(standIn, env);
-    b = await startV3ProxyFor(standIn, env);
+    });
+    ({ a, b } = replicas);
   });
-  afterAll(async () => {
-    await a.close();
-    await b.close();
-    await standIn.close();
-    await redis.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => replicas.close());
 
   it('counts a client\'s unfinished uploads and bytes on every replica, and frees them wherever they end', async () => {
     const client = bearer('two-replicas');

@@ -10,11 +10,12 @@ import { closeRedis, connectRedis, createRedisConnection } from '../../src/state
 import { RedisLeaseStore } from '../../src/state/redis-lease-store';
 import { sha256 } from '../support/fixtures';
 import { startV3Harness, startV3ProxyFor, TEST_API_KEY, type V3Harness } from '../support/proxy-harness';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import type { RedisServer } from '../support/redis-server';
 import { startServerProcess } from '../support/server-process';
 import { sizedMedia } from '../support/sized-media';
 import { codeOf, createUpload, patchAll, patchChunk, tusRequest, waitForFileSize } from '../support/tus';
 import { nextEvent, waitForDirectory } from '../support/wait';
+import { killMidPatch, startTwoReplicas, type TwoReplicas } from '../support/replicas';
 
 const MIB = 1024 * 1024;
 
@@ -153,17 +154,7 @@ describe('resumable uploads across a restart of the real entry point', () => {
     const created = await createUpload(first.url, bytes.length, { filename: 'clip.mp4', filetype: 'video/mp4' });
     expect(created.response.status).toBe(201);
 
-    const req = http.request(created.url, {
-      method: 'PATCH',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': bytes.length },
-    });
-    req.on('error', () => undefined);
-    req.write(bytes.subarray(0, 8 * MIB));
-    await waitForFileSize(join(dir, created.id), 2 * MIB);
-    const exited = once(first.child, 'exit');
-    first.child.kill('SIGKILL');
-    await exited;
-    req.destroy();
+    await killMidPatch(first, created.url, bytes, join(dir, created.id));
 
     const second = await startServerProcess(env);
     try {
@@ -189,26 +180,17 @@ describe('resumable uploads across a restart of the real entry point', () => {
 });
 
 describe('resumable uploads on two replicas sharing the directory and a real Redis', () => {
+  let replicas: TwoReplicas;
   let redis: RedisServer;
   let standIn: StandInHeygenV3;
   let dir: string;
   let a: V3Harness;
   let b: V3Harness;
   beforeAll(async () => {
-    redis = await startRedisServer();
-    standIn = await startStandInHeygenV3({ apiKey: TEST_API_KEY });
-    dir = await mkdtemp(join(tmpdir(), 'resumable-replicas-'));
-    const env = { RESUMABLE_DIR: dir, REDIS_URL: redis.url, UPSTREAM_TIMEOUT_MS: '1500' };
-    a = await startV3ProxyFor(standIn, env);
-    b = await startV3ProxyFor(standIn, env);
+    replicas = await startTwoReplicas('resumable-replicas', { UPSTREAM_TIMEOUT_MS: '1500' });
+    ({ redis, standIn, dir, a, b } = replicas);
   });
-  afterAll(async () => {
-    await a.close();
-    await b.close();
-    await standIn.close();
-    await redis.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => replicas.close());
 
   it('takes chunks of one upload alternately on both replicas: one asset, byte for byte, the record on both', async () => {
     const bytes = sizedMedia('video/webm', 10 * MIB);
