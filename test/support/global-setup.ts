@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { assertRedisServerInstalled } from './redis-server';
 
@@ -8,4 +9,10 @@ const CHROMIUM = '/usr/bin/chromium';
 export default function globalSetup(): void {
   assertRedisServerInstalled();
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install chromium (apt-get install chromium)`);
+  // The deploy tests render k8s/ with kubectl's own kustomize.
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('kubectl not found on PATH: install it (apt-get install kubectl, from the Kubernetes package repository) to render k8s/');
+  }
 }
