@@ -24,8 +24,11 @@ interface UploadDescription {
 export interface SizedUpload extends UploadDescription {
   readonly delivery: 'sized';
   readonly size: number;
-  /** Hex SHA-256 of the whole file. */
-  readonly sha256: string;
+  /**
+   * Hex SHA-256 of the whole file: at hand when the core hashed it on the way in (a keyed upload, or
+   * one that may go by direct upload), else read once from the file when an adapter first asks.
+   */
+  readonly checksum: () => Promise<string>;
   /** Opens the file from its first byte, once per attempt. */
   readonly open: () => Buffer | Readable;
 }

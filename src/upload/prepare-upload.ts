@@ -89,7 +89,7 @@ export async function prepareUpload(settings: UploadSettings, file: IncomingFile
   const fitsOneBuffer = intent.sizeAtMost !== undefined && intent.sizeAtMost <= UPSTREAM_BUFFER_BYTES;
   return settings.mode === 'streaming' && !mayNeedSize && !fitsOneBuffer
     ? streamUpload(stream, checks, outgoing, settings.upstream, intent.checksum)
-    : spoolUpload(stream, checks, outgoing, settings.spoolDirectory, settings.upstream);
+    : spoolUpload(stream, checks, outgoing, settings.spoolDirectory, settings.upstream, intent.checksum || mayNeedSize);
 }
 
 /** Reads the whole file through the checks and the hash, keeping none of it. */

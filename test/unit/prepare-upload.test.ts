@@ -66,14 +66,15 @@ describe('prepareUpload against an upstream in this process', () => {
   it('buffered mode hands the upstream a sized upload: exact size, SHA-256, a body that opens again, the key for that checksum', async () => {
     const upstream = new RecordingUpstream(Number.POSITIVE_INFINITY);
     const bytes = sizedMedia('video/mp4', SPOOL_MEMORY_BYTES + 50_000);
-    const prepared = await prepareUpload(settings('buffered', upstream), incoming(bytes, 'video/mp4'), forward);
+    const prepared = await prepareUpload(settings('buffered', upstream), incoming(bytes, 'video/mp4'), { ...forward, checksum: true });
     expect([prepared.mediaType, prepared.size, prepared.sha256]).toEqual(['video/mp4', bytes.length, sha256(bytes)]);
     expect(upstream.sent).toEqual([]);
 
     const record = await prepared.send();
     expect(record).toEqual({ ...ASSET, media_type: 'video/mp4', size_bytes: bytes.length });
     const sent = upstream.sent[0] as SizedUpload;
-    expect(sent).toMatchObject({ delivery: 'sized', mediaType: 'video/mp4', mediaKind: 'video', filename: 'clip.mp4', size: bytes.length, sha256: sha256(bytes) });
+    expect(sent).toMatchObject({ delivery: 'sized', mediaType: 'video/mp4', mediaKind: 'video', filename: 'clip.mp4', size: bytes.length });
+    expect(await sent.checksum()).toBe(sha256(bytes));
     expect(sent.idempotencyKey).toBe(`key-${sha256(bytes)}`);
     expect(upstream.bodies[0]!.equals(bytes)).toBe(true);
     // A second attempt reads the same bytes from the first.
@@ -81,6 +82,18 @@ describe('prepareUpload against an upstream in this process', () => {
 
     await prepared.dispose();
     expect(await readdir(spoolDirectory)).toEqual([]);
+  });
+
+  it('does not hash an unkeyed upload that no upstream needs a checksum for on the way in, and reads it once when asked', async () => {
+    const upstream = new RecordingUpstream(Number.POSITIVE_INFINITY);
+    const bytes = sizedMedia('video/mp4', SPOOL_MEMORY_BYTES + 50_000);
+    const prepared = await prepareUpload(settings('buffered', upstream), incoming(bytes, 'video/mp4'), { ...forward, sizeAtMost: bytes.length });
+    expect(prepared.sha256).toBeUndefined();
+    await prepared.send();
+    const sent = upstream.sent[0] as SizedUpload;
+    expect(sent.idempotencyKey).toBe('key-none');
+    expect(await sent.checksum()).toBe(sha256(bytes));
+    await prepared.dispose();
   });
 
   it('streaming mode hands the upstream a streamed upload, whose body ends only when the upload is sent', async () => {
@@ -129,7 +142,8 @@ describe('prepareUpload against an upstream in this process', () => {
     const bytes = sizedMedia('video/mp4', 3 * UPSTREAM_BUFFER_BYTES);
     const prepared = await prepareUpload(settings('streaming', upstream), incoming(bytes), { ...forward, sizeAtMost: bytes.length });
     await prepared.send();
-    expect(upstream.sent[0]).toMatchObject({ delivery: 'sized', size: bytes.length, sha256: sha256(bytes) });
+    expect(upstream.sent[0]).toMatchObject({ delivery: 'sized', size: bytes.length });
+    expect(await (upstream.sent[0] as SizedUpload).checksum()).toBe(sha256(bytes));
     await prepared.dispose();
   });
 
@@ -150,7 +164,8 @@ describe('prepareUpload against an upstream in this process', () => {
     const prepared = await prepareUpload(settings('streaming', upstream), file, forward);
     expect(await readdir(spoolDirectory)).toEqual([]);
     await prepared.send();
-    expect(upstream.sent[0]).toMatchObject({ delivery: 'sized', size: bytes.length, sha256: sha256(bytes) });
+    expect(upstream.sent[0]).toMatchObject({ delivery: 'sized', size: bytes.length });
+    expect(await (upstream.sent[0] as SizedUpload).checksum()).toBe(sha256(bytes));
     expect(reopened).toBe(1);
   });
 

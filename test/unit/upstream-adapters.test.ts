@@ -61,7 +61,7 @@ function sized(bytes: Buffer, overrides: Partial<SizedUpload> = {}): SizedUpload
     filename: 'song.mp3',
     idempotencyKey: 'hup-adapters',
     size: bytes.length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    checksum: () => Promise.resolve(createHash('sha256').update(bytes).digest('hex')),
     open: () => {
       opened += 1;
       return Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]);
@@ -205,10 +205,10 @@ describe('the v3 adapter with each kind of upload', () => {
         'POST /v3/assets/v3-asset/complete',
       ]);
       const [create, put, complete] = server.seen;
-      expect(JSON.parse(create!.body.toString())).toMatchObject({ size_bytes: big.length, checksum_sha256: upload.sha256 });
+      expect(JSON.parse(create!.body.toString())).toMatchObject({ size_bytes: big.length, checksum_sha256: await upload.checksum() });
       expect(put!.body.equals(big)).toBe(true);
       expect(put!.headers['x-api-key']).toBeUndefined();
-      expect(JSON.parse(complete!.body.toString())).toEqual({ checksum_sha256: upload.sha256 });
+      expect(JSON.parse(complete!.body.toString())).toEqual({ checksum_sha256: await upload.checksum() });
     } finally {
       await server.close();
     }

@@ -35,7 +35,7 @@ function bigUpload(size: number): SizedUpload {
     filename: 'clip.mp4',
     open: () => bytes,
     size,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    checksum: () => Promise.resolve(createHash('sha256').update(bytes).digest('hex')),
     idempotencyKey: 'hup-unit',
   };
 }
@@ -107,7 +107,7 @@ describe('the v3 adapter\'s multipart file name', () => {
     const bytes = Buffer.from('stand-in bytes');
     try {
       const sha256 = createHash('sha256').update(bytes).digest('hex');
-      await upstream.send({ delivery: 'sized', mediaType: 'image/png', mediaKind: 'image', filename, open: () => bytes, size: bytes.length, sha256, idempotencyKey: 'hup-unit' });
+      await upstream.send({ delivery: 'sized', mediaType: 'image/png', mediaKind: 'image', filename, open: () => bytes, size: bytes.length, checksum: () => Promise.resolve(sha256), idempotencyKey: 'hup-unit' });
       const [body] = heygen.bodies;
       const disposition = /^Content-Disposition: [^\r\n]*/m.exec(body!.toString('utf8'))?.[0];
       expect(disposition).toBe(`Content-Disposition: form-data; name="file"; ${parameter}`);

@@ -80,7 +80,8 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
   }
 
   async function directUpload(upload: SizedUpload): Promise<UpstreamAsset> {
-    const { size, sha256: checksum } = upload;
+    const { size } = upload;
+    const checksum = await upload.checksum();
     const created = await withRetries(ATTEMPTS, BACKOFF_MS, undefined, () =>
       http
         .exchange({
