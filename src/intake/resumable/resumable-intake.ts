@@ -94,7 +94,7 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     readonly id: string | undefined;
     created?: string;
     forwarded?: string;
-    thrown?: unknown;
+    hookError?: unknown;
   }
   const exchanges = new WeakMap<object, Exchange>();
   const exchangeOf = (request: object): Exchange => {
@@ -138,7 +138,7 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
       return { status_code: status, headers, body: JSON.stringify(outcome.record) };
     },
     onResponseError: (request, error) => {
-      exchangeOf(request).thrown = error;
+      exchangeOf(request).hookError = error;
       return undefined;
     },
   });
@@ -190,9 +190,9 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
         const text = await response.text();
         // Bytes a failed write did store still meet the first-bytes check; its refusal is the answer.
         const target = exchange.id ?? exchange.created;
-        if (target !== undefined && exchange.req.method !== 'HEAD' && exchange.req.method !== 'DELETE' && !isApiError(exchange.thrown)) {
+        if (target !== undefined && exchange.req.method !== 'HEAD' && exchange.req.method !== 'DELETE' && !isApiError(exchange.hookError)) {
           await store.checkStored(target).catch((refusal: unknown) => {
-            if (isApiError(refusal)) exchange.thrown = refusal;
+            if (isApiError(refusal)) exchange.hookError = refusal;
           });
         }
         for (const name of ['upload-offset', 'connection']) {
@@ -200,8 +200,8 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
           if (value !== null) res.setHeader(name, value);
         }
         // A creation whose forward failed keeps its bytes: its Location lets the client retry by id.
-        if (exchange.created !== undefined && isUpstreamFailure(exchange.thrown)) res.setHeader('Location', `${RESUMABLE_PATH}/${exchange.created}`);
-        throw toCatalogue(exchange.thrown, response.status, text);
+        if (exchange.created !== undefined && isUpstreamFailure(exchange.hookError)) res.setHeader('Location', `${RESUMABLE_PATH}/${exchange.created}`);
+        throw toCatalogue(exchange.hookError, response.status, text);
       }
       // tus leaves the reason phrase empty ("HTTP/1.1 201 "); give it the usual one.
       const answer = response.statusText === '' ? new Response(response.body, { status: response.status, statusText: STATUS_CODES[response.status] ?? '', headers: response.headers }) : response;
