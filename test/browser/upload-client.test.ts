@@ -1,4 +1,6 @@
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { Secret } from '../../src/secret';
+import { mintUploadToken } from '../../src/http/upload-token';
 import { fixture, sha256 } from '../support/fixtures';
 import { startV3Harness, type V3Harness } from '../support/proxy-harness';
 import { sizedMedia } from '../support/sized-media';
@@ -293,5 +295,35 @@ describe('upload() against a rate-limited proxy', () => {
     } finally {
       await harness.close();
     }
+  });
+});
+
+describe('upload() against a proxy that requires upload tokens', () => {
+  const SECRET = 'a-test-upload-token-secret-of-32-characters-or-more';
+  let harness: V3Harness;
+  beforeAll(async () => {
+    harness = await startV3Harness({ ALLOWED_ORIGINS: pages.origin, UPLOAD_TOKEN_SECRET: SECRET });
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('sends the token as Authorization: Bearer on both paths, and the uploads go through', async () => {
+    const token = mintUploadToken(new Secret(SECRET), 'user-42');
+    const { page, sent } = await openPage(pages.origin, harness.url);
+    const small = await runUpload(page, { file: 'photo.png', name: 'photo.png', type: 'image/png', options: { baseUrl: harness.url, token } });
+    expect(small.error).toBeUndefined();
+    const large = await runUpload(page, { file: 'clip.mp4', name: 'clip.mp4', type: 'video/mp4', options: { baseUrl: harness.url, token, resumableAboveBytes: CHUNK, chunkSize: CHUNK } });
+    expect(large.error).toBeUndefined();
+    const uploads = sent.filter((request) => request.path !== '/v1/limits');
+    expect(uploads.length).toBeGreaterThan(2);
+    for (const request of uploads) expect(request.headers.authorization).toBe(`Bearer ${token}`);
+  });
+
+  it("without a token reports the proxy's 401 UNAUTHORIZED after one request", async () => {
+    const { page, sent } = await openPage(pages.origin, harness.url);
+    const result = await runUpload(page, { file: 'photo.png', name: 'photo.png', type: 'image/png', options: { baseUrl: harness.url } });
+    expect(result.error).toMatchObject({ code: 'UNAUTHORIZED', status: 401, requestId: expect.any(String) as unknown });
+    expect(count(sent, 'POST', '/v1/asset')).toBe(1);
   });
 });
