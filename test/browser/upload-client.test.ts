@@ -93,6 +93,19 @@ function count(sent: SentRequest[], method: string, path: string | RegExp): numb
 
 const UPLOAD_PATH = /^\/v1\/uploads\/[0-9a-f]{32}$/;
 
+/** The second tus PATCH reaches the proxy and is stored; its answer never reaches the page. */
+async function loseSecondPatchAnswer(page: Page): Promise<void> {
+  let patches = 0;
+  await page.route(/\/v1\/uploads\/[0-9a-f]{32}$/, async (route) => {
+    if (route.request().method() === 'PATCH' && ++patches === 2) {
+      await route.fetch();
+      await route.abort('connectionreset');
+    } else {
+      await route.continue();
+    }
+  });
+}
+
 describe('upload() against a proxy that lists the page', () => {
   let harness: V3Harness;
   beforeAll(async () => {
@@ -194,16 +207,7 @@ describe('upload() against a proxy that lists the page', () => {
   it('resumes a tus upload from the server\'s offset after a chunk\'s answer is lost, within the same call', async () => {
     const bytes = clip;
     const { page, sent } = await openPage(pages.origin, harness.url);
-    let patches = 0;
-    // The second chunk reaches the proxy and is stored; its answer never reaches the page.
-    await page.route(/\/v1\/uploads\/[0-9a-f]{32}$/, async (route) => {
-      if (route.request().method() === 'PATCH' && ++patches === 2) {
-        await route.fetch();
-        await route.abort('connectionreset');
-      } else {
-        await route.continue();
-      }
-    });
+    await loseSecondPatchAnswer(page);
     const result = await runUpload(page, { file: 'clip.mp4', name: 'clip.mp4', type: 'video/mp4', options: { baseUrl: harness.url, resumableAboveBytes: CHUNK, chunkSize: CHUNK, retryDelaysMs: [0] } });
     expect(result.error).toBeUndefined();
     expect(harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!.sha256).toBe(sha256(bytes));
@@ -216,15 +220,7 @@ describe('upload() against a proxy that lists the page', () => {
   it('resumes an interrupted tus upload on the next upload() of the same file, from the URL it kept', async () => {
     const bytes = clip;
     const { page, sent } = await openPage(pages.origin, harness.url);
-    let patches = 0;
-    await page.route(/\/v1\/uploads\/[0-9a-f]{32}$/, async (route) => {
-      if (route.request().method() === 'PATCH' && ++patches === 2) {
-        await route.fetch();
-        await route.abort('connectionreset');
-      } else {
-        await route.continue();
-      }
-    });
+    await loseSecondPatchAnswer(page);
     const options = { baseUrl: harness.url, resumableAboveBytes: CHUNK, chunkSize: CHUNK, retryDelaysMs: [] };
     const first = await runUpload(page, { file: 'clip.mp4', name: 'clip.mp4', type: 'video/mp4', options });
     expect(first.error).toMatchObject({ code: 'NETWORK_ERROR', status: 0 });

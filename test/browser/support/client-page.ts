@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { listen } from '../../../src/listen';
@@ -73,11 +72,6 @@ export async function startClientPageServer(): Promise<ClientPageServer> {
       res.writeHead(404).end();
     }
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   const { port } = await listen(server, 0, '127.0.0.1');
   return {
     origin: `http://127.0.0.1:${port}`,
@@ -85,7 +79,7 @@ export async function startClientPageServer(): Promise<ClientPageServer> {
     putFile: (name, bytes) => files.set(name, bytes),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
         server.close(() => resolve());
       }),
   };

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { listen } from '../../../src/listen';
 
@@ -49,11 +48,6 @@ export async function startWidgetServer(): Promise<WidgetServer> {
       () => res.writeHead(500, { 'Content-Type': 'text/plain' }).end('unreadable'),
     );
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   const { port } = await listen(server, 0, '127.0.0.1');
   const origin = `http://127.0.0.1:${port}`;
   return {
@@ -61,7 +55,7 @@ export async function startWidgetServer(): Promise<WidgetServer> {
     pageUrl: (page, uploadUrl) => `${origin}/${page}.html?endpoint=${encodeURIComponent(uploadUrl)}`,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
