@@ -12,6 +12,9 @@ import type { IdempotencyStore } from './http/idempotency/idempotency-store';
 import { createResumableIntake, type ResumableIntake } from './intake/resumable/resumable-intake';
 import { leasedCompletionClaims } from './intake/resumable/completion-claims';
 import { RedisLocker } from './intake/resumable/redis-locker';
+import type { ResumableStorage } from './intake/resumable/backing-store';
+import { fileStorage } from './intake/resumable/file-backing-store';
+import { s3Storage } from './intake/resumable/s3-backing-store';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
 import { Readiness } from './ops/readiness';
@@ -61,11 +64,13 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     bytesPerClient: config.resumableMaxBytesPerClient,
     uploadsPerClient: config.maxResumableUploadsPerClient,
   };
+  const storage = overrides.resumable === undefined ? resumableStorageFor(config) : undefined;
+  if (storage?.readiness) readiness.add(storage.readiness);
   const resumable =
     overrides.resumable ??
     createResumableIntake({
       settings: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
-      directory: config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable'),
+      storage: storage ?? resumableStorageFor(config),
       expiryMs: config.resumableExpiryMs,
       reservations: sharedState.uploadReservations(reservationLimits),
       limits: reservationLimits,
@@ -98,6 +103,14 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
         await sharedState.close();
       }),
   };
+}
+
+/** RESUMABLE_STORE: the shared directory, or a bucket (config.ts made sure s3 comes with one). */
+function resumableStorageFor(config: Config): ResumableStorage {
+  if (config.resumableStore === 'file') return fileStorage({ directory: config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable'), expiryMs: config.resumableExpiryMs });
+  const location = { bucket: config.resumableS3Bucket ?? '', region: config.resumableS3Region, endpoint: config.resumableS3Endpoint, forcePathStyle: config.resumableS3ForcePathStyle };
+  // One part buffered on disk per upload request this replica may carry at once (docs/resumable.md).
+  return s3Storage({ location, expiryMs: config.resumableExpiryMs, partUploads: config.maxConcurrentUploads });
 }
 
 /** The adapter of the configured HeyGen API version. */
