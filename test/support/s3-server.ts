@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { freeLoopbackPort } from './redis-server';
 import { waitForPath } from './wait';
 
@@ -27,6 +27,15 @@ export interface S3Server {
   createBucket(bucket: string): Promise<void>;
   /** A client signed as the test user, for tests that look into the bucket. */
   readonly client: S3Client;
+  /**
+   * Resolves once RGW's access log has a line matching `pattern` (e.g. the PUT of a multipart part),
+   * re-reading the log on each of its changes: the store's own record of what it was sent.
+   */
+  waitForRequest(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** The keys in `bucket` (every object: uploads, info objects, incomplete parts, records). */
+  keys(bucket: string): Promise<string[]>;
+  /** The keys of `bucket`'s multipart uploads still in progress. */
+  multipartUploads(bucket: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +61,7 @@ export async function startS3Server(): Promise<S3Server> {
   const conf = join(dir, 'ceph.conf');
   const keyring = join(dir, 'keyring');
   const fsid = randomUUID();
+  const rgwLog = join(dir, 'log', 'client.rgw.a.log');
   for (const sub of ['run', 'log', 'mon.a', 'osd.0']) await mkdir(join(dir, sub));
   await writeFile(
     conf,
@@ -117,7 +127,7 @@ export async function startS3Server(): Promise<S3Server> {
     const rgwKey = (await run('ceph', ['-c', conf, 'auth', 'get-or-create', 'client.rgw.a', 'mon', 'allow rw', 'osd', 'allow rwx'])).stdout;
     await writeFile(keyring, rgwKey, { flag: 'a' });
     const rgw = daemon('radosgw', ['-f', '-n', 'client.rgw.a']);
-    await rgwReady(rgw, join(dir, 'log', 'client.rgw.a.log'));
+    await rgwReady(rgw, rgwLog);
     await run('radosgw-admin', ['-c', conf, '-n', 'client.admin', 'user', 'create', '--uid=hup-test', '--display-name=hup-test', `--access-key=${ACCESS_KEY}`, `--secret-key=${SECRET_KEY}`]);
   } catch (error) {
     await stop();
@@ -130,7 +140,24 @@ export async function startS3Server(): Promise<S3Server> {
     client,
     envFor(bucket) {
       // The SDK's default credential chain reads these, as it would in a pod (config.ts never does).
-      return { RESUMABLE_STORE: 's3', RESUMABLE_S3_BUCKET: bucket, RESUMABLE_S3_REGION: 'us-east-1', RESUMABLE_S3_ENDPOINT: endpoint, RESUMABLE_S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY };
+      return { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', RESUMABLE_STORE: 's3', RESUMABLE_S3_BUCKET: bucket, RESUMABLE_S3_REGION: 'us-east-1', RESUMABLE_S3_ENDPOINT: endpoint, RESUMABLE_S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY };
+    },
+    async waitForRequest(pattern, timeoutMs = 20_000) {
+      await waitForPath(
+        rgwLog,
+        () => readFile(rgwLog, 'utf8'),
+        (log) => pattern.test(log),
+        (log) => `RGW's log never showed ${String(pattern)}; its last requests: ${log.split('\n').filter((line) => /beast:.*\"(PUT|POST|DELETE) /.test(line)).slice(-6).join('\n')}`,
+        timeoutMs,
+      );
+    },
+    async keys(bucket) {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      return (listed.Contents ?? []).map((object) => object.Key ?? '');
+    },
+    async multipartUploads(bucket) {
+      const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      return (listed.Uploads ?? []).map((upload) => upload.Key ?? '');
     },
     async createBucket(bucket) {
       await client.send(new CreateBucketCommand({ Bucket: bucket }));

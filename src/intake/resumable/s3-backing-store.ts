@@ -27,7 +27,16 @@ const INFO_KEY = /^([0-9a-f]{32})\.info$/;
  */
 export function s3Storage(options: { location: S3Location; expiryMs: number; partUploads: number }): ResumableStorage {
   const { bucket, region, endpoint, forcePathStyle } = options.location;
-  const clientConfig: S3ClientConfig = { forcePathStyle, ...(region === undefined ? {} : { region }), ...(endpoint === undefined ? {} : { endpoint }) };
+  const clientConfig: S3ClientConfig = {
+    forcePathStyle,
+    // Checksums only where an operation requires them: the SDK's default since 2025 (a streamed
+    // aws-chunked body with a trailing CRC) is refused by many S3-compatible stores (Ceph RGW before
+    // Reef answers 411), while AWS S3 takes either.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(region === undefined ? {} : { region }),
+    ...(endpoint === undefined ? {} : { endpoint }),
+  };
   const client = new S3(clientConfig);
   return {
     backing: new S3BackingStore(client, bucket, new S3TusStore({ s3ClientConfig: { ...clientConfig, bucket }, client, expirationPeriodInMilliseconds: options.expiryMs, maxConcurrentPartUploads: options.partUploads })),
