@@ -147,7 +147,7 @@ export async function startS3Server(): Promise<S3Server> {
         rgwLog,
         () => readFile(rgwLog, 'utf8'),
         (log) => pattern.test(log),
-        (log) => `RGW's log never showed ${String(pattern)}; its last requests: ${log.split('\n').filter((line) => /beast:.*\"(PUT|POST|DELETE) /.test(line)).slice(-6).join('\n')}`,
+        (log) => `RGW's log never showed ${String(pattern)}; its last requests: ${log.split('\n').filter((line) => /beast:.*"(PUT|POST|DELETE) /.test(line)).slice(-6).join('\n')}`,
         timeoutMs,
       );
     },
