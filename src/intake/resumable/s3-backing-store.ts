@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { HeadBucketCommand, S3, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { type MetadataValue, S3Store } from '@tus/s3-store';
-import type { KvStore, Upload } from '@tus/utils';
+import { ERRORS, type KvStore, type Upload } from '@tus/utils';
 import { SPOOL_BUFFER_BYTES } from '../../upload/spool';
 import type { BackingStore, ResumableStorage } from './backing-store';
 import { S3CompletionRecords } from './s3-completion-records';
@@ -69,9 +69,23 @@ class S3TusStore extends S3Store {
     this.client = client;
   }
 
+  /**
+   * The store's own remove() aborts the multipart upload first and gives up when that fails, which it
+   * does for every finished upload (its multipart upload is complete, so S3 answers NoSuchUpload): the
+   * object and its info would stay in the bucket. Here a missing multipart upload is no reason to keep
+   * them, and the incomplete part goes too.
+   */
   override async remove(id: string): Promise<void> {
-    await super.remove(id);
-    await this.deleteIncompletePart(id);
+    let uploadId: string;
+    try {
+      uploadId = (await this.getMetadata(id))['upload-id'];
+    } catch (error) {
+      throw isNotFound(error) ? ERRORS.FILE_NOT_FOUND : error;
+    }
+    await this.client.abortMultipartUpload({ Bucket: this.bucket, Key: id, UploadId: uploadId }).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+    await this.client.deleteObjects({ Bucket: this.bucket, Delete: { Objects: [{ Key: id }, { Key: this.infoKey(id) }, { Key: this.partKey(id, true) }] } });
   }
 
   /** The incomplete part (bytes held back until a whole part has arrived), or undefined when there is none. */
@@ -82,6 +96,12 @@ class S3TusStore extends S3Store {
   async storedInfo(id: string): Promise<Upload | undefined> {
     return (await this.getMetadata(id).catch(() => undefined))?.file;
   }
+}
+
+/** S3's answers for a key or a multipart upload that is not there (RGW and others use NoSuchKey where AWS says NoSuchUpload). */
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'NoSuchKey' || name === 'NoSuchUpload' || name === 'NotFound';
 }
 
 /** A KvStore that keeps nothing: every replica reads the bucket's own info object. */
