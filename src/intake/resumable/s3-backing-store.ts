@@ -16,6 +16,8 @@ export interface S3Location {
 
 /** @tus/s3-store's part size: its default, and the unit of its temp files (see docs/resumable.md). */
 export const S3_PART_BYTES = 8 * 1024 * 1024;
+/** The smallest part S3 takes (all but the last); fewer bytes wait in `<id>.part` (@tus/s3-store's default). */
+export const S3_MIN_PART_BYTES = 5 * 1024 * 1024;
 
 /** The info objects @tus/s3-store writes beside each upload (`<id>.info`), one per upload. */
 const INFO_KEY = /^([0-9a-f]{32})\.info$/;
@@ -65,7 +67,7 @@ export function s3Storage(options: { location: S3Location; expiryMs: number; par
 class S3TusStore extends S3Store {
   constructor(options: ConstructorParameters<typeof S3Store>[0] & { client: S3 }) {
     const { client, ...rest } = options;
-    super({ ...rest, partSize: S3_PART_BYTES, cache: new NoCache() });
+    super({ ...rest, partSize: S3_PART_BYTES, minPartSize: S3_MIN_PART_BYTES, cache: new NoCache() });
     this.client = client;
   }
 
