@@ -179,4 +179,27 @@ describe('resumable uploads on S3: expiry and the per-client bounds', () => {
     expect(await keysOf(bucket, second.id)).toEqual([`${second.id}.info`]);
     for (const created of [second, fourth]) expect((await tusRequest(created.url, 'DELETE')).status).toBe(204);
   });
+
+  it('is ready while the bucket can be used', async () => {
+    const ready = await fetch(`${harness.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks.resumable_store).toBe('ok');
+  });
+});
+
+describe('resumable uploads on S3: a bucket that is not there', () => {
+  let harness: V3Harness;
+  beforeAll(async () => {
+    harness = await startV3Harness(s3.envFor('no-such-bucket'));
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('starts, but is not ready, and readiness names S3\'s answer', async () => {
+    const ready = await fetch(`${harness.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { error: { code: string }; checks: Record<string, string> })).toMatchObject({ error: { code: 'NOT_READY' }, checks: { resumable_store: 'NotFound' } });
+    expect(harness.logs.text).toContain('resumable store: could not count the stored uploads at start');
+  });
 });

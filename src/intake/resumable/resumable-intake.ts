@@ -251,9 +251,15 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     async start(intervalMs) {
       // Uploads stored before this start (a restart, a Redis that lost its data) count against the
       // budget too: one read of each upload's info, here, rather than on every creation.
-      for (const id of await store.backing.list()) {
-        const info = await store.backing.info(id);
-        if (info?.size !== undefined) await reservations.adopt(id, info.size).catch(() => undefined);
+      try {
+        for (const id of await store.backing.list()) {
+          const info = await store.backing.info(id);
+          if (info?.size !== undefined) await reservations.adopt(id, info.size).catch(() => undefined);
+        }
+      } catch (error) {
+        // A bucket that cannot be listed yet (credentials, a name to fix) keeps the replica out of
+        // traffic through readiness, rather than out of the cluster in a crash loop.
+        logger.warn({ err: (error as { name?: string }).name ?? String(error) }, 'resumable store: could not count the stored uploads at start');
       }
       timer = setInterval(() => void cleanup(), intervalMs);
       timer.unref();
