@@ -4,7 +4,8 @@ import { type MetadataValue, S3Store } from '@tus/s3-store';
 import { ERRORS, type KvStore, type Upload } from '@tus/utils';
 import { SPOOL_BUFFER_BYTES } from '../../upload/spool';
 import type { BackingStore, ResumableStorage } from './backing-store';
-import { S3CompletionRecords } from './s3-completion-records';
+import { s3CompletionRecords } from './s3-completion-records';
+import { objectsIn } from './s3-listing';
 
 /** Where RESUMABLE_STORE=s3 keeps uploads. Credentials are never named here: the SDK's default chain finds them. */
 export interface S3Location {
@@ -42,7 +43,7 @@ export function s3Storage(options: { location: S3Location; expiryMs: number; par
   const client = new S3(clientConfig);
   return {
     backing: new S3BackingStore(client, bucket, new S3TusStore({ s3ClientConfig: { ...clientConfig, bucket }, client, expirationPeriodInMilliseconds: options.expiryMs, maxConcurrentPartUploads: options.partUploads })),
-    records: new S3CompletionRecords(client, bucket),
+    records: s3CompletionRecords(client, bucket),
     readiness: {
       name: 'resumable_store',
       async check() {
@@ -161,16 +162,11 @@ class S3BackingStore implements BackingStore {
 
   async list(): Promise<string[]> {
     const ids: string[] = [];
-    let token: string | undefined;
-    do {
-      // Delimiter '/': only the bucket's top level, where the uploads are (the records are under records/).
-      const page = await this.#client.listObjectsV2({ Bucket: this.#bucket, Delimiter: '/', ...(token === undefined ? {} : { ContinuationToken: token }) });
-      for (const object of page.Contents ?? []) {
-        const match = INFO_KEY.exec(object.Key ?? '');
-        if (match?.[1] !== undefined) ids.push(match[1]);
-      }
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
+    // Delimiter '/': only the bucket's top level, where the uploads are (the records are under records/).
+    for await (const object of objectsIn(this.#client, { Bucket: this.#bucket, Delimiter: '/' })) {
+      const match = INFO_KEY.exec(object.Key ?? '');
+      if (match?.[1] !== undefined) ids.push(match[1]);
+    }
     return ids;
   }
 }
