@@ -62,13 +62,14 @@ export function s3Storage(options: { location: S3Location; expiryMs: number; par
 /**
  * @tus/s3-store, with the replicas in mind: it reads an upload's info from the bucket every time
  * rather than from a per-process cache (another replica may have finished or removed the upload
- * since), it shares the client the records use, and termination also removes an upload's incomplete
- * part (the store's own remove() leaves `<id>.part` behind).
+ * since), it shares the client the records use, and removal takes everything an upload has (below).
  */
 class S3TusStore extends S3Store {
   constructor(options: ConstructorParameters<typeof S3Store>[0] & { client: S3 }) {
     const { client, ...rest } = options;
-    super({ ...rest, partSize: S3_PART_BYTES, minPartSize: S3_MIN_PART_BYTES, cache: new NoCache() });
+    // No Tus-Completed tags: they serve bucket lifecycle rules, cost s3:PutObjectTagging, and the
+    // cleanup here expires uploads itself (CheckedStore.deleteExpired).
+    super({ ...rest, partSize: S3_PART_BYTES, minPartSize: S3_MIN_PART_BYTES, cache: new NoCache(), useTags: false });
     this.client = client;
   }
 
