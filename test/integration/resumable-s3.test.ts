@@ -23,8 +23,8 @@ let s3: S3Server;
 beforeAll(async () => {
   s3 = await startS3Server();
   // In-process proxies: the AWS SDK's default chain reads the credentials from the environment, as in a pod.
-  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED } = s3.envFor('unused');
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED });
+  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = s3.envFor('unused');
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY });
 }, 90_000);
 afterAll(async () => {
   await s3.stop();
