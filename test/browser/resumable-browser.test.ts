@@ -119,7 +119,7 @@ describe('resumable uploads from Chromium', () => {
     await rm(filesDir, { recursive: true, force: true });
   });
 
-  it('the demo page uploads a large file resumably (tus-js-client), survives a cut connection mid-upload and shows the asset', async () => {
+  it('the demo page uploads a large file resumably (the client over tus), survives a cut connection mid-upload and shows the asset', async () => {
     const bytes = sizedMedia('video/mp4', 4 * MIB);
     const path = join(filesDir, 'talk.mp4');
     await writeFile(path, bytes);
