@@ -1,7 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { type DemoServer, startDemoServer } from '../../src/dev/demo-server';
@@ -72,6 +72,28 @@ async function uppyBundle(): Promise<string> {
   });
   return result.outputFiles[0]!.text;
 }
+
+/** tus-js-client's browser build, as a page without a bundler loads it (it sets `window.tus`). */
+function tusJsClientBundle(): Promise<string> {
+  return readFile(join(dirname(require.resolve('tus-js-client')), '..', '..', 'dist', 'tus.min.js'), 'utf8');
+}
+
+/** Runs one tus-js-client upload in the page, set up as docs/browser.md shows, and counts its retries. */
+const RUN_TUS_JS_CLIENT = `
+window.runTus = (endpoint, name, type, chunkSize) => new Promise(async (resolve) => {
+  const bytes = await (await fetch('/test-file')).arrayBuffer();
+  let retries = 0;
+  const upload = new window.tus.Upload(new File([bytes], name, { type }), {
+    endpoint,
+    metadata: { filename: name, filetype: type },
+    chunkSize,
+    retryDelays: [0, 500, 1000, 2000, 4000],
+    onShouldRetry: () => { retries += 1; return true; },
+    onSuccess: ({ lastResponse }) => resolve({ uploadURL: upload.url, record: JSON.parse(lastResponse.getBody()), retries }),
+    onError: (error) => resolve({ error: String(error) }),
+  });
+  upload.start();
+});`;
 
 /** Runs one Uppy upload in the page and reports what an integrator's page would see. */
 const RUN_UPPY = `
@@ -160,6 +182,37 @@ describe('resumable uploads from Chromium', () => {
       await page.click('#upload');
       expect(await finalStatus(page, 40_000)).toMatchObject({ state: 'success' });
       expect(harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!.sha256).toBe(sha256(bytes));
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('tus-js-client uploads through a cut connection, resumes from the server offset, and gets the record', async () => {
+    const bytes = sizedMedia('audio/mpeg', 3 * MIB);
+    const bundle = await tusJsClientBundle();
+    const context = await browser.newContext({ bypassCSP: true });
+    const page: Page = await context.newPage();
+    try {
+      await page.route(`${origin}/test-file`, (route) => route.fulfill({ contentType: 'application/octet-stream', body: bytes }));
+      await page.goto(`${origin}/`);
+      await page.addScriptTag({ content: `${bundle}\n${RUN_TUS_JS_CLIENT}` });
+      await throttleUploads(page, MIB);
+      const before = harness.standIn.assetsCreated();
+      const running = page.evaluate(
+        ([endpoint, chunk]) =>
+          (globalThis as unknown as { runTus(e: string, n: string, t: string, c: number): Promise<unknown> }).runTus(endpoint, 'voice.mp3', 'audio/mpeg', chunk),
+        [`${relay.url}/v1/uploads`, MIB] as const,
+      );
+      const id = await cutMidUpload(dir, relay, 1.2 * MIB);
+      const result = (await running) as { uploadURL: string; record: { id: string; size_bytes: number }; retries: number; error?: string };
+      expect(result.error).toBeUndefined();
+      expect(result.uploadURL).toBe(`${relay.url}/v1/uploads/${id}`);
+      expect(result.retries).toBeGreaterThanOrEqual(1);
+      expect(harness.standIn.assetsCreated()).toBe(before + 1);
+      const received = harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!;
+      expect(received.sha256).toBe(sha256(bytes));
+      expect(result.record).toMatchObject({ id: received.assetId, size_bytes: bytes.length });
+      expect(harness.logs.text).toContain(`"method":"HEAD","path":"/v1/uploads/${id}"`);
     } finally {
       await context.close();
     }
