@@ -22,14 +22,9 @@ PROJECT="heygen-compose-verify-$$"
 BUILT_PROXY_IMAGE="localhost/heygen-upload-proxy:compose-verify"
 REDIS_IMAGE="localhost/heygen-upload-proxy-redis:verify"
 NODE_IMAGE="docker.io/library/node:24-bookworm-slim"
-STARTED=$SECONDS
-
-step() { printf '\n[compose %3ss] == %s\n' "$((SECONDS - STARTED))" "$*"; }
-info() { printf '[compose %3ss]    %s\n' "$((SECONDS - STARTED))" "$*"; }
-fail() {
-  printf '[compose %3ss] FAILED: %s\n' "$((SECONDS - STARTED))" "$*" >&2
-  exit 1
-}
+STEP_TAG=compose
+# shellcheck source=scripts/lib/ci-steps.sh
+source scripts/lib/ci-steps.sh
 
 WORK="$(mktemp -d /tmp/compose-verify.XXXXXX)"
 STACK_STARTED=0
@@ -56,11 +51,7 @@ cleanup() {
     podman network rm -f "${PROJECT}_default" >/dev/null 2>&1
   fi
   rm -rf "$WORK"
-  if [[ $rc -eq 0 ]]; then
-    printf '\n[compose %3ss] PASSED\n' "$((SECONDS - STARTED))"
-  else
-    printf '\n[compose %3ss] FAILED (exit %s); cleaned up\n' "$((SECONDS - STARTED))" "$rc" >&2
-  fi
+  verdict "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -72,10 +63,9 @@ for tool in podman podman-compose buildah curl node npx; do
   command -v "$tool" >/dev/null || fail "$tool not found: apt-get install -y podman podman-compose buildah runc debootstrap curl"
 done
 [[ -r "$FIXTURES_DIR/sample.png" ]] || fail "fixture $FIXTURES_DIR/sample.png missing (set FIXTURES_DIR)"
-# This sandbox refuses podman's default rlimits and has no systemd to manage cgroups (as in
-# scripts/container-smoke.sh); runc as the runtime.
-export CONTAINERS_CONF="$WORK/containers.conf"
-printf '[containers]\ndefault_ulimits = []\n\n[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\n' >"$CONTAINERS_CONF"
+use_sandbox_podman_conf "$WORK/containers.conf"
+# runc, as the container smoke runs it: podman-compose calls podman itself, so the conf says it.
+printf 'runtime = "runc"\n' >>"$CONTAINERS_CONF"
 info "podman-compose $(podman-compose version 2>/dev/null | sed -n 's/^podman-composer\? version *//p' | head -n 1)"
 
 step "images (local: no registry is reachable)"

@@ -6,11 +6,11 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { tokenServerApp } from '../../examples/token-server/app';
 import { uploadTokenRoute } from '../../examples/token-server/upload-token-route';
 import { ERROR_CATALOGUE } from '../../src/errors';
-import { listen } from '../../src/listen';
 import { fixture, sha256 } from '../support/fixtures';
 import { startV3Harness, type V3Harness } from '../support/proxy-harness';
 import { sizedMedia } from '../support/sized-media';
 import { launchChromium } from './support/chromium';
+import { type PageOrigin, servePages } from './support/page-origin';
 
 /**
  * examples/token-server: a customer's backend (the trivial session and POST /upload-token) serves a
@@ -82,7 +82,7 @@ interface RunResult {
  * token routes that mint wrongly on purpose, to show what the page hears then: /expired (a clock two
  * hours behind) and /forged (another secret).
  */
-async function startCustomerBackend(script: string): Promise<{ origin: string; close(): Promise<void> }> {
+async function startCustomerBackend(script: string): Promise<PageOrigin> {
   const app = express();
   const files: Record<string, Buffer> = { 'photo.png': png.bytes, 'clip.mp4': clip };
   app.get('/', (_req, res) => {
@@ -98,20 +98,11 @@ async function startCustomerBackend(script: string): Promise<{ origin: string; c
   app.use('/expired', uploadTokenRoute({ secret: SECRET, userOf: () => 'user-42', now: twoHoursAgo }));
   app.use('/forged', uploadTokenRoute({ secret: OTHER_SECRET, userOf: () => 'user-42' }));
   app.use(tokenServerApp({ secret: SECRET, ttlSeconds: TOKEN_TTL_SECONDS }));
-  const server = http.createServer(app);
-  const { port } = await listen(server, 0, '127.0.0.1');
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return servePages(http.createServer(app));
 }
 
 let browser: Browser;
-let backend: { origin: string; close(): Promise<void> };
+let backend: PageOrigin;
 let harness: V3Harness;
 const contexts: BrowserContext[] = [];
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { clientBundle } from '../../../src/dev/client-bundle';
-import { listen } from '../../../src/listen';
+import { servePages } from './page-origin';
 
 /**
  * The page imports the client as an integrator's bundle would (an ES module) and puts it on
@@ -67,15 +67,11 @@ export async function startClientPageServer(): Promise<ClientPageServer> {
       res.writeHead(404).end();
     }
   });
-  const { port } = await listen(server, 0, '127.0.0.1');
+  const { origin, port, close } = await servePages(server);
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     foreignOrigin: `http://localhost:${port}`,
     putFile: (name, bytes) => files.set(name, bytes),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
