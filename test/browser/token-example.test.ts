@@ -5,6 +5,7 @@ import express from 'express';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { tokenServerApp } from '../../examples/token-server/app';
 import { uploadTokenRoute } from '../../examples/token-server/upload-token-route';
+import { CLIENT_ENTRY } from '../../src/dev/client-bundle';
 import { ERROR_CATALOGUE } from '../../src/errors';
 import { fixture, sha256 } from '../support/fixtures';
 import { startV3Harness, type V3Harness } from '../support/proxy-harness';
@@ -33,7 +34,7 @@ async function pageScript(): Promise<string> {
     stdin: {
       contents: `
 import { uploadWithToken, TokenRefused } from './upload-with-token';
-import { upload, isUploadError } from '../../../client/src/index';
+import { upload, isUploadError } from ${JSON.stringify(CLIENT_ENTRY)};
 window.run = async (spec) => {
   const bytes = await (await fetch('/files/' + spec.file)).arrayBuffer();
   const file = new File([bytes], spec.name, { type: spec.type });
