@@ -120,7 +120,7 @@ const OPTIONAL: readonly Optional[] = [
   { what: 'S3 store for tus: @tus/s3-store, @aws-sdk/client-s3', when: 'only with the S3 store chosen', modules: ['@tus/s3-store'] },
   { what: 'HeyGen v1 adapter (under v3)', when: 'HEYGEN_API=v1 only', modules: ['./dist/heygen/v1/v1-upstream.js'] },
   { what: 'Redis client (redis)', when: 'REDIS_URL set', modules: ['redis'] },
-  { what: 'rate-limit-redis', when: 'loaded with the rate limit (its Redis store is built only with REDIS_URL)', modules: ['rate-limit-redis'] },
+  { what: 'rate-limit-redis', when: 'REDIS_URL set', modules: ['rate-limit-redis'] },
   { what: 'upload tokens (jsonwebtoken)', when: 'UPLOAD_TOKEN_SECRET set', modules: ['jsonwebtoken'] },
   { what: 'OpenAPI document (src/http/openapi.json)', when: 'on the first GET /openapi.json', modules: ['./dist/http/openapi.json'] },
 ];

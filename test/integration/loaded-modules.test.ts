@@ -18,6 +18,7 @@ const WATCHED = {
   v1: '/src/heygen/v1/v1-upstream.ts',
   v3: '/src/heygen/v3/v3-upstream.ts',
   redis: '/node_modules/redis/',
+  rateLimitRedis: '/node_modules/rate-limit-redis/',
   jwt: '/node_modules/jsonwebtoken/',
   openapi: '/src/http/openapi.json',
 };
