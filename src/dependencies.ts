@@ -67,7 +67,8 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
   };
   const resumableDirectory = config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable');
   // Built on first use, or at start when the store already holds uploads: its module (and the store
-  // package it loads) is required only then (bench/idle-footprint.md).
+  // package it loads) is required only then (bench/idle-footprint.md). A store chosen by configuration
+  // is required here, in the branch that chooses it, so that a store not chosen is never loaded.
   const resumable =
     overrides.resumable ??
     deferredResumableIntake(

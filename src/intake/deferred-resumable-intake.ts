@@ -27,7 +27,11 @@ export function deferredResumableIntake(load: () => ResumableIntake, hasStoredUp
       if (closed) real.close();
       ready = real;
       return real;
-    })();
+    })().catch((error: unknown) => {
+      // A failed build (a store that cannot be opened) is the request's error; the next one tries again.
+      loading = undefined;
+      throw error;
+    });
     return loading;
   };
 
