@@ -1,7 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { deferredResumableIntake } from '../../src/intake/deferred-resumable-intake';
 import type { ResumableIntake } from '../../src/intake/resumable/resumable-intake';
-import type { RequestContext } from '../../src/request-context';
 
 /** A stand-in for the real intake that records what it was asked, and settles each request's work when told. */
 function fakeIntake() {
@@ -10,7 +9,7 @@ function fakeIntake() {
   const intake: ResumableIntake = {
     handle: (_req, res) => {
       calls.push('handle');
-      (res.locals.context as RequestContext).uploadSettled = new Promise<void>((resolve) => (settle = resolve));
+      res.locals.context.uploadSettled = new Promise<void>((resolve) => (settle = resolve));
     },
     status: () => {
       calls.push('status');
@@ -49,7 +48,7 @@ describe('deferredResumableIntake', () => {
     const first = exchange();
     deferred.handle(first.req, first.res, first.next);
     // The edge releases the client's slot when this settles: it must wait for the real intake's work.
-    const settled = (first.res.locals.context as RequestContext).uploadSettled;
+    const settled = first.res.locals.context.uploadSettled;
     expect(settled).toBeDefined();
     let done = false;
     void settled!.then(() => (done = true));
@@ -91,7 +90,7 @@ describe('deferredResumableIntake', () => {
     await deferred.start(1_000);
     const { req, res, next } = exchange();
     deferred.handle(req, res, next);
-    await (res.locals.context as RequestContext).uploadSettled;
+    await res.locals.context.uploadSettled;
     await new Promise((resolve) => setImmediate(resolve));
     expect(next).toHaveBeenCalledWith(expect.objectContaining({ message: 'no store' }));
     await expect(deferred.status('x')).rejects.toThrow('no store');
