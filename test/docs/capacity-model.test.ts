@@ -91,4 +91,12 @@ describe('the capacity model (docs/production.md, "Sizing a deployment")', () =>
     );
     expect(stated(/CPU: ([\d.]+) s predicted, ([\d.]+) s measured/)).toEqual([cpuModel, cpuMeasured]);
   });
+
+  it("states the idle figure bench/idle-footprint.md measured for the default configuration", () => {
+    const footprint = readDoc('bench/idle-footprint.md');
+    const idle = /^\| HEYGEN_API=v3, buffered \(the defaults\) \| ([\d.]+) \|/m.exec(footprint)?.[1];
+    expect(idle).toBeDefined();
+    const capacity = page.slice(page.indexOf('## Capacity'));
+    expect(/The process idles at about\s+(\d+) MB/.exec(capacity)?.[1]).toBe(String(Math.round(Number(idle))));
+  });
 });
