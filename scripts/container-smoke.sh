@@ -15,7 +15,7 @@
 #   FIXTURES_DIR       sample.{png,mp4,mp3} (default test/fixtures in this repository)
 #   STANDIN_CMD        command that starts the stand-in upstream; it gets `--port N --api-key K` and
 #                      prints a line containing "listening" (default: npx tsx src/dev/stand-in-main.ts --api v3)
-#   SMOKE_MAX_RSS_MB   fail if the service's peak RSS in the container exceeds this (default 192:
+#   SMOKE_MAX_RSS_MB   fail if the service's peak RSS in the container exceeds this (default 224:
 #                      the memory the Deployment requests, k8s/base/deployment.yaml)
 set -Eeuo pipefail
 
@@ -23,7 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT="$PWD"
 IMAGE="${SMOKE_IMAGE:-heygen-upload-proxy:test}"
 FIXTURES_DIR="${FIXTURES_DIR:-$REPO_ROOT/test/fixtures}"
-MAX_RSS_MB="${SMOKE_MAX_RSS_MB:-192}"
+MAX_RSS_MB="${SMOKE_MAX_RSS_MB:-224}"
 NAME="heygen-upload-proxy-smoke-$$"
 STEP_TAG=smoke
 # shellcheck source=scripts/lib/ci-steps.sh

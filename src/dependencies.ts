@@ -1,15 +1,19 @@
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config';
 import type { Upstream } from './heygen/upstream';
-import { createV1Upstream } from './heygen/v1/v1-upstream';
-import { createV3Upstream } from './heygen/v3/v3-upstream';
+import type * as V1UpstreamModule from './heygen/v1/v1-upstream';
+import type * as V3UpstreamModule from './heygen/v3/v3-upstream';
 import { createUploadLeaseStore } from './http/client-uploads/create-upload-lease-store';
+import { MemoryUploadCounts } from './http/client-uploads/memory-upload-counts';
 import type { UploadLeaseStore } from './http/client-uploads/upload-lease-store';
 import { ConcurrencyGate } from './http/concurrency-gate';
 import { createIdempotencyStore } from './http/idempotency/create-idempotency-store';
 import type { IdempotencyStore } from './http/idempotency/idempotency-store';
-import { createResumableIntake, type ResumableIntake } from './intake/resumable/resumable-intake';
+import { deferredResumableIntake } from './intake/deferred-resumable-intake';
+import type * as ResumableIntakeModule from './intake/resumable/resumable-intake';
+import type { ResumableIntake } from './intake/resumable/resumable-intake';
 import { leasedCompletionClaims } from './intake/resumable/completion-claims';
 import { RedisLocker } from './intake/resumable/redis-locker';
 import { createLogger, type Logger } from './ops/logger';
@@ -61,18 +65,27 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     bytesPerClient: config.resumableMaxBytesPerClient,
     uploadsPerClient: config.maxResumableUploadsPerClient,
   };
+  const resumableDirectory = config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable');
+  // Built on first use, or at start when the store already holds uploads: its module (and the store
+  // package it loads) is required only then (bench/idle-footprint.md). A store chosen by configuration
+  // is required here, in the branch that chooses it, so that a store not chosen is never loaded.
   const resumable =
     overrides.resumable ??
-    createResumableIntake({
-      settings: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
-      directory: config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable'),
-      expiryMs: config.resumableExpiryMs,
-      reservations: sharedState.uploadReservations(reservationLimits),
-      limits: reservationLimits,
-      locker: sharedState.redis ? new RedisLocker(sharedState.leases('resumableLocks')) : undefined,
-      claims: leasedCompletionClaims(sharedState.leases('completionClaims')),
-      logger,
-    });
+    deferredResumableIntake(
+      () =>
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('./intake/resumable/resumable-intake') as typeof ResumableIntakeModule).createResumableIntake({
+          settings: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
+          directory: resumableDirectory,
+          expiryMs: config.resumableExpiryMs,
+          reservations: sharedState.uploadReservations(reservationLimits),
+          limits: reservationLimits,
+          locker: sharedState.redis ? new RedisLocker(sharedState.leases('resumableLocks')) : undefined,
+          claims: leasedCompletionClaims(sharedState.leases('completionClaims')),
+          logger,
+        }),
+      async () => (await readdir(resumableDirectory).catch(() => [])).length > 0,
+    );
   return {
     logger,
     metrics,
@@ -81,7 +94,9 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     gate: overrides.gate ?? new ConcurrencyGate(config.maxConcurrentUploads),
     redis,
     sharedState,
-    uploadLeases: overrides.uploadLeases ?? createUploadLeaseStore(sharedState.leases('clientUploads')),
+    // A single replica counts in memory: no lease token or heartbeat timer per upload.
+    uploadLeases:
+      overrides.uploadLeases ?? (sharedState.redis === undefined ? new MemoryUploadCounts() : createUploadLeaseStore(sharedState.leases('clientUploads'))),
     idempotency: overrides.idempotency ?? createIdempotencyStore(sharedState),
     resumable,
     start:
@@ -100,14 +115,19 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
   };
 }
 
-/** The adapter of the configured HeyGen API version. */
+/** The adapter of the configured HeyGen API version; the other one is never loaded (bench/idle-footprint.md). */
 function createUpstream(config: Config, metrics: Metrics): Upstream {
   const common = {
     apiKey: config.heygenApiKey,
     timeoutMs: config.upstreamTimeoutMs,
     onAttempt: ({ outcome, seconds }: { outcome: string; seconds: number }) => metrics.upstreamDuration.observe({ outcome }, seconds),
   };
-  return config.heygenApi === 'v1'
-    ? createV1Upstream({ ...common, uploadUrl: config.heygenUploadUrl })
-    : createV3Upstream({ ...common, baseUrl: config.heygenApiBaseUrl });
+  if (config.heygenApi === 'v1') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createV1Upstream } = require('./heygen/v1/v1-upstream') as typeof V1UpstreamModule;
+    return createV1Upstream({ ...common, uploadUrl: config.heygenUploadUrl });
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createV3Upstream } = require('./heygen/v3/v3-upstream') as typeof V3UpstreamModule;
+  return createV3Upstream({ ...common, baseUrl: config.heygenApiBaseUrl });
 }
