@@ -53,7 +53,7 @@ function nodeArgs(layout: Layout, scenario: string, id: ContenderId): string[] {
 }
 
 /** Raised far above the bench sizes so that no limit of the project interferes with what is measured. */
-const PROJECT_ENV = {
+export const PROJECT_ENV = {
   HEYGEN_API_KEY: 'bench-key',
   HOST: '127.0.0.1',
   MAX_IMAGE_BYTES: '2147483648',

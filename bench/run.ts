@@ -83,13 +83,11 @@ async function runScenario(
     for (const [index, contender] of lineup.entries()) {
       if (contender.unavailable !== undefined) continue;
       try {
-        let extraEnv: Record<string, string> = {};
-        if (scenario.resumableDir === true) {
-          const dir = fs.mkdtempSync(path.join(work, `resumable-${contender.id}-`));
-          resumableDirs.push(dir);
-          extraEnv = { RESUMABLE_DIR: dir };
-        }
-        servers.set(contender.id, await startContender(contender, layout, sinkPort, scenario.id, scenario.api, extraEnv));
+        // Every server gets its own fresh, empty RESUMABLE_DIR, as a new replica has: uploads another
+        // run left in the default one would make the project build its tus intake at start.
+        const dir = fs.mkdtempSync(path.join(work, `resumable-${contender.id}-`));
+        resumableDirs.push(dir);
+        servers.set(contender.id, await startContender(contender, layout, sinkPort, scenario.id, scenario.api, { RESUMABLE_DIR: dir }));
         started.push(index);
       } catch (error) {
         fail(index, error);

@@ -81,8 +81,6 @@ export interface Scenario {
   readonly api: Api;
   /** The contenders that run in it (narrowed further by --contenders). */
   readonly lineup: readonly ContenderId[];
-  /** Its servers need their own RESUMABLE_DIR (a fresh temp dir under the run's work dir, removed after). */
-  readonly resumableDir?: boolean;
   /** Brings a fresh server to steady state (JIT, pools, first temp file) before anything is timed. */
   warm(target: Target): Promise<void>;
   measure(target: Target): Promise<Measured>;
@@ -190,13 +188,12 @@ export function scenarios(sizes: Sizes, fixtures: Fixtures): readonly Scenario[]
       warm: (target) => warmUploads(target, fixtures.v3DirectWarm, 1),
       measure: (target) => uploads(target, fixtures.v3Direct, 1),
     },
-    { id: 'tus-create', api: 'v3', lineup: RESUMABLE_LINEUP, resumableDir: true, ...tusCreations(sizes, 0) },
-    { id: 'tus-create-stored', api: 'v3', lineup: RESUMABLE_LINEUP, resumableDir: true, ...tusCreations(sizes, sizes.storedUploads) },
+    { id: 'tus-create', api: 'v3', lineup: RESUMABLE_LINEUP, ...tusCreations(sizes, 0) },
+    { id: 'tus-create-stored', api: 'v3', lineup: RESUMABLE_LINEUP, ...tusCreations(sizes, sizes.storedUploads) },
     {
       id: 'resumable',
       api: 'v3',
       lineup: RESUMABLE_LINEUP,
-      resumableDir: true,
       title: `resumable (tus 1.0.0, /v1/uploads): one ${describeSize(sizes.resumable)} upload in ${describeSize(sizes.resumableChunk)} chunks`,
       // One tus upload of the v3-direct warm-up file (just over the cap, so it is sent by direct upload too).
       warm: async (target) => {

@@ -15,7 +15,7 @@
 #   FIXTURES_DIR       sample.{png,mp4,mp3} (default test/fixtures in this repository)
 #   STANDIN_CMD        command that starts the stand-in upstream; it gets `--port N --api-key K` and
 #                      prints a line containing "listening" (default: npx tsx src/dev/stand-in-main.ts --api v3)
-#   SMOKE_MAX_RSS_MB   fail if the service's peak RSS in the container exceeds this (default 192:
+#   SMOKE_MAX_RSS_MB   fail if the service's peak RSS in the container exceeds this (default 224:
 #                      the memory the Deployment requests, k8s/base/deployment.yaml)
 set -Eeuo pipefail
 
@@ -23,16 +23,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT="$PWD"
 IMAGE="${SMOKE_IMAGE:-heygen-upload-proxy:test}"
 FIXTURES_DIR="${FIXTURES_DIR:-$REPO_ROOT/test/fixtures}"
-MAX_RSS_MB="${SMOKE_MAX_RSS_MB:-192}"
+MAX_RSS_MB="${SMOKE_MAX_RSS_MB:-224}"
 NAME="heygen-upload-proxy-smoke-$$"
-STARTED=$SECONDS
-
-step() { printf '\n[smoke %3ss] == %s\n' "$((SECONDS - STARTED))" "$*"; }
-info() { printf '[smoke %3ss]    %s\n' "$((SECONDS - STARTED))" "$*"; }
-fail() {
-  printf '[smoke %3ss] FAILED: %s\n' "$((SECONDS - STARTED))" "$*" >&2
-  exit 1
-}
+STEP_TAG=smoke
+# shellcheck source=scripts/lib/ci-steps.sh
+source scripts/lib/ci-steps.sh
 
 WORK="$(mktemp -d /tmp/container-smoke.XXXXXX)"
 STANDIN_PID=""
@@ -53,11 +48,7 @@ cleanup() {
   # The stand-in runs in a process group of its own (setsid below): end that group, nothing else.
   [[ -n "$STANDIN_PID" ]] && kill -- "-$STANDIN_PID" 2>/dev/null
   rm -rf "$WORK"
-  if [[ $rc -eq 0 ]]; then
-    printf '\n[smoke %3ss] PASSED\n' "$((SECONDS - STARTED))"
-  else
-    printf '\n[smoke %3ss] FAILED (exit %s); cleaned up\n' "$((SECONDS - STARTED))" "$rc" >&2
-  fi
+  verdict "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -77,8 +68,7 @@ case "$ENGINE" in
       command -v "$tool" >/dev/null || fail "$tool not found: apt-get install -y buildah podman runc debootstrap"
     done
     # This sandbox refuses podman's default rlimits and has no systemd to manage cgroups.
-    export CONTAINERS_CONF="$WORK/containers.conf"
-    printf '[containers]\ndefault_ulimits = []\n\n[engine]\ncgroup_manager = "cgroupfs"\n' >"$CONTAINERS_CONF"
+    use_sandbox_podman_conf "$WORK/containers.conf"
     ;;
   *) fail "CONTAINER_ENGINE must be docker or podman, not '$ENGINE'" ;;
 esac

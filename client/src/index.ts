@@ -7,5 +7,5 @@ export type { AssetRecord } from './multipart-upload';
 export { fetchLimits, checkAgainstLimits } from './limits';
 export type { Limits } from './limits';
 export type { ResumeStore } from './resume-store';
-export type { RetryOptions } from './retry';
+export type { RetryOptions, RetryNotice } from './retry';
 export type { paths, components } from './api-types';

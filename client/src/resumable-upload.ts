@@ -71,6 +71,7 @@ export async function uploadResumable(file: File, request: ResumableRequest): Pr
       const delay = retryDelayMs(error, failures, request);
       if (delay === null) throw error;
       failures += 1;
+      request.onRetry?.({ error, delayMs: delay, attempt: failures });
       await wait(delay, request.signal).catch(async (cancelled: unknown) => {
         if (url !== null) await terminate(url, request, key);
         throw cancelled;

@@ -12,6 +12,20 @@ export interface RetryOptions {
    * `retryAfterSeconds`) rather than hung on.
    */
   readonly maxRetryAfterMs?: number;
+  /**
+   * Called before each wait for a retry, with the failure that caused it and the wait, so a page can
+   * say "reconnecting…" while the upload goes on by itself.
+   */
+  readonly onRetry?: (retry: RetryNotice) => void;
+}
+
+export interface RetryNotice {
+  /** The failure being retried (a network error, a 429 or 503 with Retry-After, ...). */
+  readonly error: UploadError;
+  /** The wait before the next attempt, in milliseconds. */
+  readonly delayMs: number;
+  /** 1 for the first retry of this failure in a row. */
+  readonly attempt: number;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000, 4000, 8000];
@@ -88,6 +102,7 @@ export async function withRetries<T>(
       if (!isUploadError(error) || !isRetryable(error, extra)) throw error;
       const delay = retryDelayMs(error, attempt, options);
       if (delay === null) throw error;
+      options.onRetry?.({ error, delayMs: delay, attempt: attempt + 1 });
       await wait(delay, options.signal);
     }
   }

@@ -40,6 +40,7 @@ async function run(file: File, options: UploadOptions): Promise<AssetRecord> {
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.retryDelaysMs ? { retryDelaysMs: options.retryDelaysMs } : {}),
     ...(options.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: options.maxRetryAfterMs } : {}),
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   };
   if (file.size > (options.resumableAboveBytes ?? DEFAULT_RESUMABLE_ABOVE_BYTES)) {
     const resumeStore = options.resumeStore === undefined ? browserResumeStore() : options.resumeStore;

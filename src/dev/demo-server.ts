@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import express from 'express';
 import { listen } from '../listen';
+import { clientBundle } from './client-bundle';
 
 /**
  * The demo page (public/) on an origin of its own, so that the browser treats the proxy as another
@@ -10,14 +11,8 @@ import { listen } from '../listen';
  */
 export const DEMO_PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 
-/**
- * tus-js-client's browser build, served to the page from node_modules at /vendor/tus.min.js (the
- * page has no build step): the resumable uploads of large files go through it to /v1/uploads.
- */
-export function tusClientBundle(): string {
-  // Resolved when asked for, not on import: tus-js-client is a development dependency.
-  return join(dirname(require.resolve('tus-js-client')), '..', '..', 'dist', 'tus.min.js');
-}
+/** Where the page imports the browser client (client/) from: the bundle made when the server starts. */
+export const CLIENT_BUNDLE_PATH = '/vendor/heygen-upload-client.js';
 
 export interface DemoServerOptions {
   /**
@@ -40,6 +35,9 @@ export interface DemoServer {
 
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   const proxyUrl = typeof options.proxyUrl === 'function' ? options.proxyUrl : () => options.proxyUrl as string;
+  // Built before listening, so the page never meets a half-ready server; a client that does not
+  // compile stops `npm run dev` with esbuild's message.
+  const bundle = await clientBundle();
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {
@@ -60,8 +58,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     res.setHeader('Cache-Control', 'no-store');
     res.json({ proxyUrl: proxyUrl() });
   });
-  app.get('/vendor/tus.min.js', (_req, res) => {
-    res.sendFile(tusClientBundle());
+  app.get(CLIENT_BUNDLE_PATH, (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('text/javascript').send(bundle);
   });
   app.use(express.static(DEMO_PUBLIC_DIR, { index: 'index.html', fallthrough: true }));
 

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { type ClientRateLimitInfo, MemoryStore, type Options, rateLimit, type Store } from 'express-rate-limit';
-import { RedisStore } from 'rate-limit-redis';
+import type * as RateLimitRedis from 'rate-limit-redis';
 import type { Config } from '../config';
 import { ApiError } from '../errors';
 import type { Logger } from '../ops/logger';
@@ -33,6 +33,9 @@ export function uploadRateLimit(config: Config, metrics: Metrics, logger: Logger
 
 function createStore(logger: Logger, redis: RedisConnection | undefined): Store | undefined {
   if (redis === undefined) return undefined;
+  // Loaded only with REDIS_URL: a single replica has no use for it (bench/idle-footprint.md).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RedisStore } = require('rate-limit-redis') as typeof RateLimitRedis;
   const shared = new RedisStore({
     prefix: RATE_LIMIT_KEY_PREFIX,
     sendCommand: (...args: string[]) => redis.sendCommand(args),

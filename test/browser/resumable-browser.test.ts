@@ -1,7 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { type DemoServer, startDemoServer } from '../../src/dev/demo-server';
@@ -73,6 +73,28 @@ async function uppyBundle(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
+/** tus-js-client's browser build, as a page without a bundler loads it (it sets `window.tus`). */
+function tusJsClientBundle(): Promise<string> {
+  return readFile(join(dirname(require.resolve('tus-js-client')), '..', '..', 'dist', 'tus.min.js'), 'utf8');
+}
+
+/** Runs one tus-js-client upload in the page, set up as docs/browser.md shows, and counts its retries. */
+const RUN_TUS_JS_CLIENT = `
+window.runTus = (endpoint, name, type, chunkSize) => new Promise(async (resolve) => {
+  const bytes = await (await fetch('/test-file')).arrayBuffer();
+  let retries = 0;
+  const upload = new window.tus.Upload(new File([bytes], name, { type }), {
+    endpoint,
+    metadata: { filename: name, filetype: type },
+    chunkSize,
+    retryDelays: [0, 500, 1000, 2000, 4000],
+    onShouldRetry: () => { retries += 1; return true; },
+    onSuccess: ({ lastResponse }) => resolve({ uploadURL: upload.url, record: JSON.parse(lastResponse.getBody()), retries }),
+    onError: (error) => resolve({ error: String(error) }),
+  });
+  upload.start();
+});`;
+
 /** Runs one Uppy upload in the page and reports what an integrator's page would see. */
 const RUN_UPPY = `
 window.runUppy = async (endpoint, name, type, chunkSize) => {
@@ -119,7 +141,7 @@ describe('resumable uploads from Chromium', () => {
     await rm(filesDir, { recursive: true, force: true });
   });
 
-  it('the demo page uploads a large file resumably (tus-js-client), survives a cut connection mid-upload and shows the asset', async () => {
+  it('the demo page uploads a large file resumably (the client over tus), survives a cut connection mid-upload and shows the asset', async () => {
     const bytes = sizedMedia('video/mp4', 4 * MIB);
     const path = join(filesDir, 'talk.mp4');
     await writeFile(path, bytes);
@@ -165,37 +187,62 @@ describe('resumable uploads from Chromium', () => {
     }
   });
 
-  it("Uppy's Tus plugin uploads through a cut connection, and GET on its upload URL answers the record", async () => {
-    const bytes = sizedMedia('video/webm', 3 * MIB);
-    const bundle = await uppyBundle();
-    // A page really served from the allowed origin (Chromium's local-network rules treat a page
-    // made up by the test as public, and public pages may not reach loopback), with Uppy added to it.
+  /**
+   * Runs `runner` (a page function `script` defines) on a page really served from the allowed origin
+   * (Chromium's local-network rules treat a page made up by the test as public, and public pages may
+   * not reach loopback), uploading `bytes` through the relay, which is cut once mid-upload.
+   */
+  async function uploadThroughCut<R>(bytes: Buffer, script: string, runner: string, name: string, type: string): Promise<{ result: R; id: string; before: number }> {
     const context = await browser.newContext({ bypassCSP: true });
-    const page: Page = await context.newPage();
     try {
+      const page: Page = await context.newPage();
       await page.route(`${origin}/test-file`, (route) => route.fulfill({ contentType: 'application/octet-stream', body: bytes }));
       await page.goto(`${origin}/`);
-      await page.addScriptTag({ content: `${bundle}\n${RUN_UPPY}` });
+      await page.addScriptTag({ content: script });
       await throttleUploads(page, MIB);
       const before = harness.standIn.assetsCreated();
       const running = page.evaluate(
-        ([endpoint, chunk]) =>
-          (globalThis as unknown as { runUppy(e: string, n: string, t: string, c: number): Promise<unknown> }).runUppy(endpoint, 'clip.webm', 'video/webm', chunk),
-        [`${relay.url}/v1/uploads`, MIB] as const,
+        ([fn, endpoint, file, mediaType, chunk]) =>
+          (globalThis as unknown as Record<string, (e: string, n: string, t: string, c: number) => Promise<unknown>>)[fn]!(endpoint, file, mediaType, chunk),
+        [runner, `${relay.url}/v1/uploads`, name, type, MIB] as const,
       );
       const id = await cutMidUpload(dir, relay, 1.2 * MIB);
-      const result = (await running) as { uploadURL: string; status: number; record: { id: string; size_bytes: number }; retries: number; error?: string };
-      expect(result.error).toBeUndefined();
-      expect(result.uploadURL).toBe(`${relay.url}/v1/uploads/${id}`);
-      expect(result.status).toBe(200);
-      expect(harness.standIn.assetsCreated()).toBe(before + 1);
-      const received = harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!;
-      expect(received.sha256).toBe(sha256(bytes));
-      expect(received.partContentType).toBe('video/webm');
-      expect(result.record).toMatchObject({ id: received.assetId, size_bytes: bytes.length });
-      expect(harness.logs.text).toContain(`"method":"HEAD","path":"/v1/uploads/${id}"`);
+      return { result: (await running) as R, id, before };
     } finally {
       await context.close();
     }
+  }
+
+  it('tus-js-client uploads through a cut connection, resumes from the server offset, and gets the record', async () => {
+    const bytes = sizedMedia('audio/mpeg', 3 * MIB);
+    const script = `${await tusJsClientBundle()}\n${RUN_TUS_JS_CLIENT}`;
+    const { result, id, before } = await uploadThroughCut<{ uploadURL: string; record: { id: string; size_bytes: number }; retries: number; error?: string }>(
+      bytes, script, 'runTus', 'voice.mp3', 'audio/mpeg',
+    );
+    expect(result.error).toBeUndefined();
+    expect(result.uploadURL).toBe(`${relay.url}/v1/uploads/${id}`);
+    expect(result.retries).toBeGreaterThanOrEqual(1);
+    expect(harness.standIn.assetsCreated()).toBe(before + 1);
+    const received = harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!;
+    expect(received.sha256).toBe(sha256(bytes));
+    expect(result.record).toMatchObject({ id: received.assetId, size_bytes: bytes.length });
+    expect(harness.logs.text).toContain(`"method":"HEAD","path":"/v1/uploads/${id}"`);
+  });
+
+  it("Uppy's Tus plugin uploads through a cut connection, and GET on its upload URL answers the record", async () => {
+    const bytes = sizedMedia('video/webm', 3 * MIB);
+    const script = `${await uppyBundle()}\n${RUN_UPPY}`;
+    const { result, id, before } = await uploadThroughCut<{ uploadURL: string; status: number; record: { id: string; size_bytes: number }; retries: number; error?: string }>(
+      bytes, script, 'runUppy', 'clip.webm', 'video/webm',
+    );
+    expect(result.error).toBeUndefined();
+    expect(result.uploadURL).toBe(`${relay.url}/v1/uploads/${id}`);
+    expect(result.status).toBe(200);
+    expect(harness.standIn.assetsCreated()).toBe(before + 1);
+    const received = harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!;
+    expect(received.sha256).toBe(sha256(bytes));
+    expect(received.partContentType).toBe('video/webm');
+    expect(result.record).toMatchObject({ id: received.assetId, size_bytes: bytes.length });
+    expect(harness.logs.text).toContain(`"method":"HEAD","path":"/v1/uploads/${id}"`);
   });
 });

@@ -32,6 +32,7 @@ interface RunResult {
   readonly error?: ErrorShape;
   readonly retryAfterSeconds?: number | null;
   readonly progress: Array<[number, number, string]>;
+  readonly retries: Array<[string, number]>;
 }
 
 interface UploadSpec {
@@ -177,6 +178,7 @@ describe('upload() against a proxy that lists the page', () => {
     expect(result.error).toMatchObject({ code: 'NETWORK_ERROR', status: 0, requestId: null });
     // The browser cannot tell a refused origin from a dropped connection: both are retried, then surfaced.
     expect(count(sent, 'GET', '/v1/limits')).toBe(3);
+    expect(result.retries).toEqual([['NETWORK_ERROR', 1], ['NETWORK_ERROR', 2]]);
     expect(count(sent, 'POST', '/v1/asset')).toBe(0);
   });
 
@@ -213,6 +215,7 @@ describe('upload() against a proxy that lists the page', () => {
     expect(harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!.sha256).toBe(sha256(bytes));
     expect(count(sent, 'POST', '/v1/uploads')).toBe(1);
     expect(count(sent, 'HEAD', UPLOAD_PATH)).toBe(1);
+    expect(result.retries).toEqual([['NETWORK_ERROR', 1]]);
     // Offsets 0 and CHUNK, then (after the HEAD) on from 2 × CHUNK: the stored chunk is not sent again.
     expect(sent.filter((request) => request.method === 'PATCH').map((request) => Number(request.headers['upload-offset']))).toEqual([0, CHUNK, 2 * CHUNK, 3 * CHUNK]);
   });
@@ -268,6 +271,7 @@ describe('upload() against a rate-limited proxy', () => {
       const second = await runUpload(page, spec);
       expect(second.error).toMatchObject({ code: 'RATE_LIMITED', status: 429, requestId: expect.any(String) as unknown });
       expect(second.retryAfterSeconds).toBeGreaterThan(30);
+      expect(second.retries).toEqual([]);
       expect(count(sent, 'POST', '/v1/asset')).toBe(2);
     } finally {
       await harness.close();
@@ -283,6 +287,7 @@ describe('upload() against a rate-limited proxy', () => {
       const before = harness.standIn.assetsCreated();
       const second = await runUpload(page, spec);
       expect(second.error).toBeUndefined();
+      expect(second.retries.map(([code]) => code)).toContain('RATE_LIMITED');
       expect(harness.standIn.assetsCreated()).toBe(before + 1);
       const posts = sent.filter((request) => request.method === 'POST').slice(1);
       expect(posts.length).toBeGreaterThanOrEqual(2);

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { listen } from '../../src/listen';
 import { launchChromium } from '../browser/support/chromium';
+import { type PageOrigin, servePages } from '../browser/support/page-origin';
 import { fixture, paddedFile } from '../support/fixtures';
 import { startV3Harness, type V3Harness } from '../support/proxy-harness';
 import { REPO_ROOT, readDoc } from './support/markdown';
@@ -74,12 +74,7 @@ ${variant.start}
 </script></body></html>`;
 }
 
-interface PageServer {
-  readonly origin: string;
-  close(): Promise<void>;
-}
-
-async function startPageServer(proxyUrl: () => string): Promise<PageServer> {
+async function startPageOrigin(proxyUrl: () => string): Promise<PageOrigin> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://page');
     const vendor = VENDOR[url.pathname];
@@ -104,15 +99,7 @@ async function startPageServer(proxyUrl: () => string): Promise<PageServer> {
     }
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(html);
   });
-  const { port } = await listen(server, 0, '127.0.0.1');
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return servePages(server);
 }
 
 interface Outcome {
@@ -125,14 +112,14 @@ interface Outcome {
 
 let browser: Browser;
 let harness: V3Harness;
-let allowed: PageServer;
-let refused: PageServer;
+let allowed: PageOrigin;
+let refused: PageOrigin;
 let context: BrowserContext | undefined;
 
 beforeAll(async () => {
   browser = await launchChromium();
-  allowed = await startPageServer(() => harness.url);
-  refused = await startPageServer(() => harness.url);
+  allowed = await startPageOrigin(() => harness.url);
+  refused = await startPageOrigin(() => harness.url);
   harness = await startV3Harness({ ALLOWED_ORIGINS: allowed.origin, MAX_IMAGE_BYTES: String(IMAGE_LIMIT) });
 }, 60_000);
 afterAll(async () => {
@@ -147,7 +134,7 @@ afterEach(async () => {
 });
 
 /** Opens the variant's page on `site`, hands its snippet a file, and waits for what it reports. */
-async function run(site: PageServer, name: VariantName, fileName: string, type: string, bytes: Buffer): Promise<{ outcome: Outcome; posts: number }> {
+async function run(site: PageOrigin, name: VariantName, fileName: string, type: string, bytes: Buffer): Promise<{ outcome: Outcome; posts: number }> {
   context = await browser.newContext();
   const page: Page = await context.newPage();
   const errors: string[] = [];

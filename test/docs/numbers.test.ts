@@ -22,6 +22,7 @@ import { leasedCompletionClaims } from '../../src/intake/resumable/completion-cl
 import { RedisLocker } from '../../src/intake/resumable/redis-locker';
 import { FALLBACK_POLICY } from '../../src/state/fallback-policy';
 import type { LeaseOptions, LeaseStore } from '../../src/state/lease';
+import { DEFAULT_TOKEN_TTL_SECONDS } from '../../examples/token-server/upload-token-route';
 import { gatewayDurationMs, uploadTiming } from '../deploy/support/upload-timing';
 import { REPO_ROOT, readDoc, withoutCodeBlocks } from './support/markdown';
 
@@ -443,6 +444,11 @@ const CLAIMS: readonly Claim[] = [
     file: 'docs/configuration.md',
     pattern: /the declared lengths of its unfinished uploads \((\d+) GiB, raised/,
     expected: [v3.resumableMaxBytesPerClient / 1024 ** 3],
+  },
+  {
+    file: 'docs/browser.md',
+    pattern: /signed HS256 with the shared secret, living (\d+) seconds unless you choose/,
+    expected: [DEFAULT_TOKEN_TTL_SECONDS],
   },
   {
     file: 'docs/browser.md',

@@ -19,7 +19,9 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
   scripts: Record<string, string>;
 };
 const BUILTINS = new Set(builtinModules);
-const REQUIRE = /\brequire\("([^"]+)"\)/g;
+// Either quote: tsc writes imports with double quotes, and a module loaded on first use (dependencies.ts,
+// upload-token.ts) is a require() in the source, kept as written. Both load at run time.
+const REQUIRE = /\brequire\((?:"([^"]+)"|'([^']+)')\)/g;
 
 function packageOf(specifier: string): string {
   const parts = specifier.split('/');
@@ -44,7 +46,8 @@ function runtimeClosure(entry: string): { files: string[]; packages: Map<string,
       fileName: file,
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     });
-    for (const [, specifier] of outputText.matchAll(REQUIRE)) {
+    for (const [, doubleQuoted, singleQuoted] of outputText.matchAll(REQUIRE)) {
+      const specifier = doubleQuoted ?? singleQuoted;
       if (specifier!.startsWith('.')) {
         const next = sourceFileOf(file, specifier!);
         if (next !== undefined) pending.push(next);
@@ -64,7 +67,7 @@ describe('what npm start loads', () => {
     expect(manifest.scripts.start).toMatch(/ dist\/server\.js$/);
     // The walk reaches the whole app, not just the entry file.
     expect(files).toEqual(expect.arrayContaining(['src/app.ts', 'src/config.ts', 'src/http/origin-policy.ts']));
-    expect([...packages.keys()]).toEqual(expect.arrayContaining(['express', 'axios', 'multer', '@tus/server', 'pino', 'zod']));
+    expect([...packages.keys()]).toEqual(expect.arrayContaining(['express', 'axios', 'multer', '@tus/server', 'pino', 'zod', 'redis', 'jsonwebtoken']));
   });
 
   it('comes only from dependencies, never from devDependencies or a package pulled in by another', () => {

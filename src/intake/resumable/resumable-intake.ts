@@ -18,14 +18,13 @@ import { CheckedStore } from './checked-store';
 import { createCompletion } from './completion';
 import type { CompletionClaims } from './completion-claims';
 import type { CompletionRecord } from './completion-records';
+import { ASSET_ID_HEADER } from './asset-id-header';
 import { UPLOAD_ID } from './declared-file';
 import { mayAccess, ownerOf, withOwner } from './ownership';
 import { fromTusRefusal } from './tus-errors';
 
 /** Where the tus endpoint is mounted; its Location headers are relative to the host (`/v1/uploads/<id>`). */
 export const RESUMABLE_PATH = '/v1/uploads';
-/** The response header of the completing request that names the HeyGen asset (its body is the record). */
-export const ASSET_ID_HEADER = 'Asset-Id';
 /** Seconds a client refused for lack of room should wait: uploads finish or expire in minutes. */
 export const STORE_REFUSAL_RETRY_AFTER_SECONDS = 60;
 

@@ -1,20 +1,12 @@
 import http from 'node:http';
-import { join } from 'node:path';
-import { build } from 'esbuild';
-import { listen } from '../../../src/listen';
-
-const CLIENT_ENTRY = join(__dirname, '..', '..', '..', 'client', 'src', 'index.ts');
-
-/** client/ bundled as `npm run client:build` bundles it: one ES module, no dependencies left to resolve. */
-export async function clientBundle(): Promise<string> {
-  const result = await build({ entryPoints: [CLIENT_ENTRY], bundle: true, format: 'esm', target: 'es2022', write: false });
-  return result.outputFiles[0]!.text;
-}
+import { clientBundle } from '../../../src/dev/client-bundle';
+import { servePages } from './page-origin';
 
 /**
  * The page imports the client as an integrator's bundle would (an ES module) and puts it on
  * `window.client`; `runUpload` then fetches a file the test put on the server and uploads it, and
- * answers what the page would see: the record, or the error's plain shape, and every progress event.
+ * answers what the page would see: the record, or the error's plain shape, every progress event and
+ * every retry the client announced (onRetry: its code and the attempt's number).
  */
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>client</title></head><body>
 <script type="module">
@@ -24,10 +16,12 @@ window.runUpload = async (spec) => {
   const bytes = await (await fetch('/files/' + spec.file)).arrayBuffer();
   const file = new File([bytes], spec.name, { type: spec.type, lastModified: spec.lastModified || 1 });
   const progress = [];
+  const retries = [];
   const controller = new AbortController();
   const options = {
     ...spec.options,
     signal: controller.signal,
+    onRetry: (r) => retries.push([r.error.code, r.attempt]),
     onProgress: (p) => {
       progress.push([p.loaded, p.total, p.method]);
       if (spec.cancelAfterBytes !== undefined && p.loaded >= spec.cancelAfterBytes && p.loaded < p.total) controller.abort();
@@ -35,12 +29,13 @@ window.runUpload = async (spec) => {
   };
   try {
     const record = await client.upload(file, options);
-    return { record, progress };
+    return { record, progress, retries };
   } catch (error) {
     return {
       error: error instanceof client.UploadError ? error.toJSON() : { notUploadError: String(error) },
       retryAfterSeconds: error.retryAfterSeconds,
       progress,
+      retries,
     };
   }
 };
@@ -72,15 +67,11 @@ export async function startClientPageServer(): Promise<ClientPageServer> {
       res.writeHead(404).end();
     }
   });
-  const { port } = await listen(server, 0, '127.0.0.1');
+  const { origin, port, close } = await servePages(server);
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     foreignOrigin: `http://localhost:${port}`,
     putFile: (name, bytes) => files.set(name, bytes),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
-import { listen } from '../../../src/listen';
+import { servePages } from './page-origin';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const PAGES_DIR = join(__dirname, 'widget-pages');
@@ -48,15 +48,10 @@ export async function startWidgetServer(): Promise<WidgetServer> {
       () => res.writeHead(500, { 'Content-Type': 'text/plain' }).end('unreadable'),
     );
   });
-  const { port } = await listen(server, 0, '127.0.0.1');
-  const origin = `http://127.0.0.1:${port}`;
+  const { origin, close } = await servePages(server);
   return {
     origin,
     pageUrl: (page, uploadUrl) => `${origin}/${page}.html?endpoint=${encodeURIComponent(uploadUrl)}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
