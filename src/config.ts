@@ -167,6 +167,19 @@ export const VARIABLES = {
   // Defaults to DEFAULT_CLIENT_SHARE_BYTES, raised to the largest file limit (filled in after parsing).
   RESUMABLE_MAX_BYTES_PER_CLIENT: variable('resumableMaxBytesPerClient', positiveInt('RESUMABLE_MAX_BYTES_PER_CLIENT').optional(), "One client's share of RESUMABLE_MAX_DISK_BYTES."),
   MAX_RESUMABLE_UPLOADS_PER_CLIENT: variable('maxResumableUploadsPerClient', positiveInt('MAX_RESUMABLE_UPLOADS_PER_CLIENT').default(8), "One client's unfinished resumable uploads, across replicas when Redis is shared."),
+  RESUMABLE_STORE: variable(
+    'resumableStore',
+    z.enum(['file', 's3'], { error: 'RESUMABLE_STORE must be "file" or "s3"' }).default('file'),
+    'Where resumable uploads are kept: file (RESUMABLE_DIR, shared by every replica) or s3 (a bucket).',
+  ),
+  RESUMABLE_S3_BUCKET: variable('resumableS3Bucket', z.string().trim().min(1, 'RESUMABLE_S3_BUCKET must not be empty').optional(), 'The bucket of RESUMABLE_STORE=s3 (required then); credentials come from the AWS SDK\'s default chain.'),
+  RESUMABLE_S3_REGION: variable('resumableS3Region', z.string().trim().min(1, 'RESUMABLE_S3_REGION must not be empty').optional(), "The bucket's region (unset: the AWS SDK's own, e.g. AWS_REGION)."),
+  RESUMABLE_S3_ENDPOINT: variable('resumableS3Endpoint', httpUrl('RESUMABLE_S3_ENDPOINT').optional(), "An S3-compatible store's endpoint (unset: AWS S3's own)."),
+  RESUMABLE_S3_FORCE_PATH_STYLE: variable(
+    'resumableS3ForcePathStyle',
+    z.enum(['true', 'false'], { error: 'RESUMABLE_S3_FORCE_PATH_STYLE must be "true" or "false"' }).default('false').transform((value) => value === 'true'),
+    'true: address the bucket in the path (endpoint/bucket/key), as most self-hosted stores need.',
+  ),
 } as const;
 
 type Variables = typeof VARIABLES;
@@ -265,6 +278,9 @@ export function loadConfig(source: Environment = process.env, defaults: Environm
   const largestFile = Math.max(...Object.values(maxBytes));
   if (resumableMaxBytesPerClient !== undefined && resumableMaxBytesPerClient < largestFile) {
     throw new ConfigError([`RESUMABLE_MAX_BYTES_PER_CLIENT must be at least the largest file limit (${largestFile} bytes), or no client could upload such a file`]);
+  }
+  if (settings.resumableStore === 's3' && settings.resumableS3Bucket === undefined) {
+    throw new ConfigError(['RESUMABLE_S3_BUCKET is required when RESUMABLE_STORE is s3 (the bucket resumable uploads are kept in)']);
   }
   return Object.freeze({ ...direct, maxBytes, resumableMaxBytesPerClient: resumableMaxBytesPerClient ?? Math.max(DEFAULT_CLIENT_SHARE_BYTES, largestFile) });
 }

@@ -16,6 +16,8 @@ import type * as ResumableIntakeModule from './intake/resumable/resumable-intake
 import type { ResumableIntake } from './intake/resumable/resumable-intake';
 import { leasedCompletionClaims } from './intake/resumable/completion-claims';
 import { RedisLocker } from './intake/resumable/redis-locker';
+import type * as FileBackingStoreModule from './intake/resumable/file-backing-store';
+import type * as S3BackingStoreModule from './intake/resumable/s3-backing-store';
 import { createLogger, type Logger } from './ops/logger';
 import { Metrics } from './ops/metrics';
 import { Readiness } from './ops/readiness';
@@ -66,9 +68,18 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
     uploadsPerClient: config.maxResumableUploadsPerClient,
   };
   const resumableDirectory = config.resumableDir ?? join(tmpdir(), 'heygen-upload-proxy-resumable');
-  // Built on first use, or at start when the store already holds uploads: its module (and the store
-  // package it loads) is required only then (bench/idle-footprint.md). A store chosen by configuration
-  // is required here, in the branch that chooses it, so that a store not chosen is never loaded.
+  // RESUMABLE_STORE=s3: the bucket's store is built here, so that readiness reports the bucket from
+  // the first probe, and the intake is built at start (below); its module, and the AWS SDK, only then.
+  const bucketStorage =
+    overrides.resumable === undefined && config.resumableStore === 's3'
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('./intake/resumable/s3-backing-store') as typeof S3BackingStoreModule).s3Storage(s3Settings(config))
+      : undefined;
+  if (bucketStorage?.readiness) readiness.add(bucketStorage.readiness);
+  // Built on first use, or at start when the store already holds uploads (or is a bucket): its module
+  // (and the store package it loads) is required only then (bench/idle-footprint.md). A store chosen
+  // by configuration is required here, in the branch that chooses it, so that a store not chosen is
+  // never loaded.
   const resumable =
     overrides.resumable ??
     deferredResumableIntake(
@@ -76,7 +87,10 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         (require('./intake/resumable/resumable-intake') as typeof ResumableIntakeModule).createResumableIntake({
           settings: { mode: config.upstreamMode, maxBytes: config.maxBytes, spoolDirectory: config.tmpDir ?? tmpdir(), upstream },
-          directory: resumableDirectory,
+          storage:
+            bucketStorage ??
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            (require('./intake/resumable/file-backing-store') as typeof FileBackingStoreModule).fileStorage({ directory: resumableDirectory, expiryMs: config.resumableExpiryMs }),
           expiryMs: config.resumableExpiryMs,
           reservations: sharedState.uploadReservations(reservationLimits),
           limits: reservationLimits,
@@ -84,7 +98,7 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
           claims: leasedCompletionClaims(sharedState.leases('completionClaims')),
           logger,
         }),
-      async () => (await readdir(resumableDirectory).catch(() => [])).length > 0,
+      async () => bucketStorage !== undefined || (await readdir(resumableDirectory).catch(() => [])).length > 0,
     );
   return {
     logger,
@@ -113,6 +127,13 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
         await sharedState.close();
       }),
   };
+}
+
+/** Where RESUMABLE_STORE=s3 keeps uploads (config.ts made sure it comes with a bucket), and its bound on buffered parts. */
+function s3Settings(config: Config): Parameters<typeof S3BackingStoreModule.s3Storage>[0] {
+  const location = { bucket: config.resumableS3Bucket ?? '', region: config.resumableS3Region, endpoint: config.resumableS3Endpoint, forcePathStyle: config.resumableS3ForcePathStyle };
+  // One part buffered on disk per upload request this replica may carry at once (docs/resumable.md).
+  return { location, expiryMs: config.resumableExpiryMs, partUploads: config.maxConcurrentUploads };
 }
 
 /** The adapter of the configured HeyGen API version; the other one is never loaded (bench/idle-footprint.md). */

@@ -7,6 +7,8 @@ import { CLIENT_UPLOADS_RETRY_AFTER_SECONDS } from '../../src/http/client-upload
 import { EARLY_ANSWER_DRAIN_BYTES, EARLY_ANSWER_DRAIN_MS } from '../../src/http/early-answer';
 import { OUTSIDE_FILE_BYTES_BUDGET } from '../../src/intake/multipart/form-limits';
 import { SPOOL_MEMORY_BYTES } from '../../src/upload/spool';
+import { DETECTION_BYTES } from '../../src/upload/detect-media-type';
+import { S3_MIN_PART_BYTES, S3_PART_BYTES } from '../../src/intake/resumable/s3-backing-store';
 import { fileTooLarge } from '../../src/upload/admission';
 import { STORE_REFUSAL_RETRY_AFTER_SECONDS } from '../../src/intake/resumable/resumable-intake';
 import { UPLOAD_LEASE_TTL_MS } from '../../src/http/client-uploads/create-upload-lease-store';
@@ -276,6 +278,23 @@ const CLAIMS: readonly Claim[] = [
     file: 'docs/resumable.md',
     pattern: /`RESUMABLE_EXPIRY_MS` after its creation \((\d+) h by default\)[\s\S]*?`RESUMABLE_CLEANUP_INTERVAL_MS` \((\d+) min\)[\s\S]*?`RESUMABLE_MAX_DISK_BYTES` \((\d+) GiB\)/,
     expected: [v3.resumableExpiryMs / 3_600_000, v3.resumableCleanupIntervalMs / 60_000, v3.resumableMaxDiskBytes / 1024 ** 3],
+  },
+
+  {
+    file: 'docs/resumable.md',
+    pattern: /multipart upload of\s+(\d+) MiB parts[\s\S]*?needs up\s+to (\d+) MiB of temporary disk[\s\S]*?\((\d+) × (\d+) MiB = (\d+) MiB with the defaults/,
+    expected: [
+      S3_PART_BYTES / MIB,
+      (S3_PART_BYTES + S3_MIN_PART_BYTES) / MIB,
+      v3.maxConcurrentUploads,
+      (S3_PART_BYTES + S3_MIN_PART_BYTES) / MIB,
+      (v3.maxConcurrentUploads * (S3_PART_BYTES + S3_MIN_PART_BYTES)) / MIB,
+    ],
+  },
+  {
+    file: 'docs/resumable.md',
+    pattern: /takes the first (\d+) bytes as they stream through the write/,
+    expected: [DETECTION_BYTES],
   },
 
   // Fixed numbers, beside the code that uses them.
@@ -553,6 +572,11 @@ const CONFIG_OF: Readonly<Record<string, (config: Config) => string | number | b
   RESUMABLE_MAX_BYTES_PER_CLIENT: (c) => c.resumableMaxBytesPerClient,
   MAX_RESUMABLE_UPLOADS_PER_CLIENT: (c) => c.maxResumableUploadsPerClient,
   RESUMABLE_CLEANUP_INTERVAL_MS: (c) => c.resumableCleanupIntervalMs,
+  RESUMABLE_STORE: (c) => c.resumableStore,
+  RESUMABLE_S3_BUCKET: (c) => c.resumableS3Bucket,
+  RESUMABLE_S3_REGION: (c) => c.resumableS3Region,
+  RESUMABLE_S3_ENDPOINT: (c) => c.resumableS3Endpoint,
+  RESUMABLE_S3_FORCE_PATH_STYLE: (c) => c.resumableS3ForcePathStyle,
 };
 
 function envExampleVariables(): string[] {

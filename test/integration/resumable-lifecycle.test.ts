@@ -154,7 +154,7 @@ describe('resumable uploads across a restart of the real entry point', () => {
     const created = await createUpload(first.url, bytes.length, { filename: 'clip.mp4', filetype: 'video/mp4' });
     expect(created.response.status).toBe(201);
 
-    await killMidPatch(first, created.url, bytes, join(dir, created.id));
+    await killMidPatch(first, created.url, bytes, () => waitForFileSize(join(dir, created.id), 2 * MIB));
 
     const second = await startServerProcess(env);
     try {

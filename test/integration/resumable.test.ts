@@ -5,7 +5,7 @@ import { V3_MULTIPART_MAX_BYTES } from '../../src/heygen/v3/v3-upstream';
 import { FIXTURES, fixture, sha256 } from '../support/fixtures';
 import { startV3Harness, type V3Harness } from '../support/proxy-harness';
 import { sizedMedia } from '../support/sized-media';
-import { codeOf, createUpload, patchAll, patchChunk, patchCutShort, tusRequest } from '../support/tus';
+import { codeOf, createUpload, patchAll, patchChunk, patchCutShort, tusRequest, waitForFileSize } from '../support/tus';
 
 const png = fixture('sample.png');
 
@@ -67,7 +67,7 @@ describe('resumable uploads (tus) relayed to HeyGen v3', () => {
     const bytes = sizedMedia('video/mp4', 6 * 1024 * 1024);
     const before = harness.standIn.received.length;
     const created = await createUpload(harness.url, bytes.length, { filename: 'clip.mp4', filetype: 'video/mp4' });
-    await patchCutShort(created.url, 0, bytes, 4 * 1024 * 1024, join(dir, created.id), 1024 * 1024);
+    await patchCutShort(created.url, 0, bytes, 4 * 1024 * 1024, () => waitForFileSize(join(dir, created.id), 1024 * 1024));
     const head = await tusRequest(created.url, 'HEAD');
     expect(head.status).toBe(200);
     const offset = Number(head.headers['upload-offset']);

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { assertRedisServerInstalled } from './redis-server';
+import { assertCephInstalled } from './s3-server';
 
 /** Debian's Chromium, which the browser tests drive (test/browser/support/chromium.ts names the same path). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -8,6 +9,7 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Stops the run at once, with a one-line hint, when something the tests need is missing: nothing is skipped. */
 export default function globalSetup(): void {
   assertRedisServerInstalled();
+  assertCephInstalled();
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install chromium (apt-get install chromium)`);
   // The deploy tests render k8s/ with kubectl's own kustomize.
   try {

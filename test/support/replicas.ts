@@ -7,7 +7,6 @@ import { type StandInHeygenV3, startStandInHeygenV3 } from '../../src/dev/stand-
 import { startV3ProxyFor, TEST_API_KEY, type V3Harness } from './proxy-harness';
 import { type RedisServer, startRedisServer } from './redis-server';
 import type { ServerProcess } from './server-process';
-import { waitForFileSize } from './tus';
 
 /** Two proxies in this process that act as one endpoint: one stand-in, one Redis, one resumable directory. */
 export interface TwoReplicas {
@@ -43,17 +42,18 @@ export async function startTwoReplicas(name: string, env: Record<string, string>
 }
 
 /**
- * Sends the first 8 MiB of `bytes` as a PATCH at offset 0 to `replica`, waits until at least 2 MiB
- * are stored at `storedPath`, then SIGKILLs the replica mid-chunk and drops the client's side.
+ * Sends the first `sendFirst` bytes (8 MiB unless said) of `bytes` as a PATCH at offset 0 to
+ * `replica`, waits until `stored()` says the store holds some of them (a file's size, an S3 part),
+ * then SIGKILLs the replica mid-chunk and drops the client's side.
  */
-export async function killMidPatch(replica: ServerProcess, uploadUrl: string, bytes: Buffer, storedPath: string): Promise<void> {
+export async function killMidPatch(replica: ServerProcess, uploadUrl: string, bytes: Buffer, stored: () => Promise<unknown>, sendFirst = 8 * 1024 * 1024): Promise<void> {
   const req = http.request(uploadUrl, {
     method: 'PATCH',
     headers: { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': bytes.length },
   });
   req.on('error', () => undefined);
-  req.write(bytes.subarray(0, 8 * 1024 * 1024));
-  await waitForFileSize(storedPath, 2 * 1024 * 1024);
+  req.write(bytes.subarray(0, sendFirst));
+  await stored();
   const exited = once(replica.child, 'exit');
   replica.child.kill('SIGKILL');
   await exited;

@@ -80,11 +80,10 @@ export async function waitForFileSize(path: string, bytes: number, timeoutMs = 1
 }
 
 /**
- * A PATCH whose connection is cut mid-body: it declares the whole rest, sends `sendFirst` bytes,
- * waits until the server has stored `storedAtLeast` bytes of the upload in `path`, then destroys the
- * socket (a client losing its network).
+ * Sends the first `sendFirst` bytes of `rest` as a PATCH at `offset` (declaring all of `rest`), waits
+ * until `stored()` says the store holds some of them, then drops the connection mid-chunk.
  */
-export async function patchCutShort(url: string, offset: number, rest: Buffer, sendFirst: number, path: string, storedAtLeast: number): Promise<void> {
+export async function patchCutShort(url: string, offset: number, rest: Buffer, sendFirst: number, stored: () => Promise<unknown>): Promise<void> {
   const req = http.request(url, {
     method: 'PATCH',
     headers: {
@@ -96,6 +95,6 @@ export async function patchCutShort(url: string, offset: number, rest: Buffer, s
   });
   req.on('error', () => undefined);
   req.write(rest.subarray(0, sendFirst));
-  await waitForFileSize(path, storedAtLeast);
+  await stored();
   req.destroy();
 }

@@ -44,6 +44,15 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('keeps resumable uploads in the shared directory unless RESUMABLE_STORE=s3 names a bucket', () => {
+    expect(loadConfig({ HEYGEN_API_KEY: KEY })).toMatchObject({ resumableStore: 'file', resumableS3ForcePathStyle: false });
+    const s3 = { HEYGEN_API_KEY: KEY, RESUMABLE_STORE: 's3', RESUMABLE_S3_BUCKET: 'uploads', RESUMABLE_S3_ENDPOINT: 'http://127.0.0.1:7480', RESUMABLE_S3_FORCE_PATH_STYLE: 'true' };
+    expect(loadConfig(s3)).toMatchObject({ resumableStore: 's3', resumableS3Bucket: 'uploads', resumableS3Endpoint: 'http://127.0.0.1:7480', resumableS3ForcePathStyle: true, resumableS3Region: undefined });
+    expect(problemsOf({ HEYGEN_API_KEY: KEY, RESUMABLE_STORE: 's3' })).toEqual(['RESUMABLE_S3_BUCKET is required when RESUMABLE_STORE is s3 (the bucket resumable uploads are kept in)']);
+    expect(problemsOf({ HEYGEN_API_KEY: KEY, RESUMABLE_STORE: 'gcs' })).toEqual(['RESUMABLE_STORE must be "file" or "s3"']);
+    expect(problemsOf({ ...s3, RESUMABLE_S3_FORCE_PATH_STYLE: 'yes' })).toEqual(['RESUMABLE_S3_FORCE_PATH_STYLE must be "true" or "false"']);
+  });
+
   it('keeps the legacy 32 MiB defaults under HEYGEN_API=v1, and explicit limits under either', () => {
     expect(loadConfig({ HEYGEN_API_KEY: KEY, HEYGEN_API: 'v1' }).maxBytes).toEqual({ image: 32 * 1024 * 1024, video: 32 * 1024 * 1024, audio: 32 * 1024 * 1024 });
     expect(loadConfig({ HEYGEN_API_KEY: KEY, HEYGEN_API: 'v3', MAX_VIDEO_BYTES: '1000' }).maxBytes.video).toBe(1000);

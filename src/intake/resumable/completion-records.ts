@@ -6,7 +6,7 @@ import type { ErrorCode } from '../../errors';
 import type { AssetRecord } from '../../heygen/asset-record';
 import type { UpstreamFailureKind } from '../../heygen/upstream-failure';
 
-/** What became of a finished upload, kept next to it (RESUMABLE_DIR/.records/<id>.json) for every replica to read. */
+/** What became of a finished upload, kept next to it (a file, or an object beside the uploads) for every replica to read. */
 export type CompletionRecord =
   /** HeyGen has it; its bytes are gone from the disk. */
   | { readonly state: 'done'; readonly record: AssetRecord; readonly at: number; readonly owner?: string }
@@ -16,10 +16,23 @@ export type CompletionRecord =
   | { readonly state: 'failed'; readonly kind: UpstreamFailureKind; readonly retryAfterSeconds?: number; readonly at: number; readonly owner?: string };
 
 /**
+ * Where completion records are kept, shared by every replica: beside the uploads, in whichever store
+ * holds them. Who forwards is decided elsewhere (CompletionClaims, a lease): a record only says what
+ * became of it.
+ */
+export interface CompletionRecordStore {
+  read(id: string): Promise<CompletionRecord | undefined>;
+  /** Replaces the record whole: a reader sees the old one or the new one, never half of either. */
+  write(id: string, record: CompletionRecord): Promise<void>;
+  /** Removes records older than `ageMs`; returns how many went. */
+  removeOlderThan(ageMs: number): Promise<number>;
+}
+
+/**
  * Completion records, as small files in the directory every replica mounts beside the uploads. Who
  * forwards is decided elsewhere (CompletionClaims, a lease): a record only says what became of it.
  */
-export class CompletionRecords {
+export class CompletionRecords implements CompletionRecordStore {
   readonly #directory: string;
 
   constructor(directory: string) {

@@ -5,7 +5,7 @@ import type { AssetRecord } from '../../heygen/asset-record';
 import { isUpstreamFailure } from '../../heygen/upstream-failure';
 import { prepareUpload, type UploadSettings } from '../../upload/prepare-upload';
 import type { CompletionClaims } from './completion-claims';
-import type { CompletionRecords } from './completion-records';
+import type { CompletionRecordStore } from './completion-records';
 import { declaredFileOf } from './declared-file';
 import { ownerOf } from './ownership';
 
@@ -13,7 +13,7 @@ export type ForwardOutcome = { readonly state: 'done'; readonly record: AssetRec
 
 export interface CompletionParts {
   readonly settings: UploadSettings;
-  readonly records: CompletionRecords;
+  readonly records: CompletionRecordStore;
   readonly claims: CompletionClaims;
   /** A fresh read of a stored upload's bytes from the first. */
   readonly read: (id: string) => Readable;

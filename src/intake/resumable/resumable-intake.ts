@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from 'express';
 import { MemoryLocker, Server } from '@tus/server';
@@ -13,12 +12,12 @@ import { contextOf } from '../../request-context';
 import type { ReservationRefusal, UploadReservations } from '../../state/upload-reservations';
 import { describeBytes } from '../../upload/admission';
 import { largestFileBytes } from '../../upload/media-types';
-import { SPOOL_BUFFER_BYTES } from '../../upload/spool';
 import type { UploadSettings } from '../../upload/prepare-upload';
-import { CheckedFileStore } from './checked-file-store';
+import type { ResumableStorage } from './backing-store';
+import { CheckedStore } from './checked-store';
 import { createCompletion } from './completion';
 import type { CompletionClaims } from './completion-claims';
-import { type CompletionRecord, CompletionRecords } from './completion-records';
+import type { CompletionRecord } from './completion-records';
 import { ASSET_ID_HEADER } from './asset-id-header';
 import { UPLOAD_ID } from './declared-file';
 import { mayAccess, ownerOf, withOwner } from './ownership';
@@ -31,7 +30,8 @@ export const STORE_REFUSAL_RETRY_AFTER_SECONDS = 60;
 
 export interface ResumableOptions {
   readonly settings: UploadSettings;
-  readonly directory: string;
+  /** Where uploads and their completion records are kept: the shared directory or a bucket. */
+  readonly storage: ResumableStorage;
   readonly expiryMs: number;
   /** The running totals of declared bytes and unfinished uploads, per client and in all. */
   readonly reservations: UploadReservations;
@@ -69,20 +69,20 @@ export interface ResumableIntake {
 
 /**
  * The tus 1.0.0 intake (core, creation, creation-with-upload, termination, expiration) on the tus
- * project's own @tus/server and @tus/file-store. Every request arrives here after the edge (origin,
+ * project's own @tus/server and @tus/file-store or @tus/s3-store. Every request arrives here after the edge (origin,
  * token, rate limit, caps, gate); errors, from tus or from the checks, go to the edge's error handler
  * as catalogue errors. A finished upload is forwarded once (completion.ts) and its bytes leave the
  * disk when the request that forwarded it is over.
  */
 export function createResumableIntake(options: ResumableOptions): ResumableIntake {
   const { settings, logger, reservations } = options;
-  const store = new CheckedFileStore({ directory: options.directory, expirationPeriodInMilliseconds: options.expiryMs, maxBytes: settings.maxBytes, reservations });
-  const records = new CompletionRecords(options.directory);
+  const store = new CheckedStore({ backing: options.storage.backing, expiryMs: options.expiryMs, maxBytes: settings.maxBytes, reservations });
+  const { records } = options.storage;
   const completion = createCompletion({
     settings,
     records,
     claims: options.claims,
-    read: (id) => createReadStream(store.pathOf(id), { highWaterMark: SPOOL_BUFFER_BYTES }),
+    read: (id) => store.backing.open(id),
     discard: (id) => store.remove(id),
   });
 
@@ -216,7 +216,7 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
   async function status(id: string, tokenSubject?: string): Promise<ResumableStatus> {
     if (!UPLOAD_ID.test(id)) return { state: 'missing' };
     const record = await records.read(id);
-    const owner = record?.owner ?? ownerOf((await store.configstore.get(id))?.metadata);
+    const owner = record?.owner ?? ownerOf((await store.backing.info(id))?.metadata);
     if (!mayAccess(owner, tokenSubject)) return { state: 'missing' };
     if (record?.state === 'done') return { state: 'done', record: record.record };
     if (record?.state === 'refused') return { state: 'refused', error: new ApiError(record.code, record.message) };
@@ -250,9 +250,15 @@ export function createResumableIntake(options: ResumableOptions): ResumableIntak
     async start(intervalMs) {
       // Uploads stored before this start (a restart, a Redis that lost its data) count against the
       // budget too: one read of each upload's info, here, rather than on every creation.
-      for (const id of (await store.configstore.list?.()) ?? []) {
-        const info = await store.configstore.get(id);
-        if (info?.size !== undefined) await reservations.adopt(id, info.size).catch(() => undefined);
+      try {
+        for (const id of await store.backing.list()) {
+          const info = await store.backing.info(id);
+          if (info?.size !== undefined) await reservations.adopt(id, info.size).catch(() => undefined);
+        }
+      } catch (error) {
+        // A bucket that cannot be listed yet (credentials, a name to fix) keeps the replica out of
+        // traffic through readiness, rather than out of the cluster in a crash loop.
+        logger.warn({ err: (error as { name?: string }).name ?? String(error) }, 'resumable store: could not count the stored uploads at start');
       }
       timer = setInterval(() => void cleanup(), intervalMs);
       timer.unref();
