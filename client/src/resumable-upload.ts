@@ -12,6 +12,8 @@ export interface ResumableRequest extends RetryOptions {
   readonly resumeStore: ResumeStore | null;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: UploadProgress) => void;
+  /** New headers (a new upload token) for when the proxy refuses the token partway (401). */
+  readonly renewHeaders?: () => Promise<Record<string, string>>;
 }
 
 const TUS = { 'Tus-Resumable': '1.0.0' } as const;
@@ -32,7 +34,8 @@ const GONE_CODES: ReadonlySet<UploadErrorCode> = new Set(['UPLOAD_NOT_FOUND', 'U
  * sent twice. The last PATCH answers the asset record; if that answer is lost, an empty PATCH at the
  * full length gets the same record again (the proxy forwards once).
  */
-export async function uploadResumable(file: File, request: ResumableRequest): Promise<AssetRecord> {
+export async function uploadResumable(file: File, first: ResumableRequest): Promise<AssetRecord> {
+  let request = first;
   const endpoint = `${request.baseUrl}/v1/uploads`;
   const key = fingerprint(file, endpoint);
   const store = request.resumeStore;
@@ -41,6 +44,8 @@ export async function uploadResumable(file: File, request: ResumableRequest): Pr
   // Failures in a row: each confirmed chunk resets it, so a long upload over a flaky network is not
   // cut short by a budget meant for a server that stays down.
   let failures = 0;
+  // A token is renewed once per refusal; a new one refused before any byte was confirmed ends the upload.
+  let renewed = false;
   for (;;) {
     try {
       if (url !== null && offset === null) {
@@ -58,6 +63,7 @@ export async function uploadResumable(file: File, request: ResumableRequest): Pr
       const record = await sendFrom(file, url, offset ?? 0, request, (confirmed) => {
         offset = confirmed;
         failures = 0;
+        renewed = false;
       });
       store?.remove(key);
       return record;
@@ -66,6 +72,13 @@ export async function uploadResumable(file: File, request: ResumableRequest): Pr
       if (error.code === 'CANCELLED') {
         if (url !== null) await terminate(url, request, key);
         throw error;
+      }
+      if (error.code === 'UNAUTHORIZED' && request.renewHeaders !== undefined && !renewed) {
+        // The token expired (or was rotated) during the upload: a new one, then the server's offset.
+        renewed = true;
+        request = { ...request, headers: await request.renewHeaders() };
+        offset = null;
+        continue;
       }
       if (!isRetryable(error, RESUMABLE_RETRYABLE)) throw error;
       const delay = retryDelayMs(error, failures, request);

@@ -22,7 +22,12 @@ export interface UploadOptions extends RetryOptions {
   readonly chunkSize?: number;
   /** Check the file against GET /v1/limits before sending (default true). */
   readonly checkLimits?: boolean;
-  /** An upload token (UPLOAD_TOKEN_SECRET on the proxy), sent as Authorization: Bearer; a function is called per upload. */
+  /**
+   * An upload token (UPLOAD_TOKEN_SECRET on the proxy), sent as Authorization: Bearer. A function is
+   * called at the start of each upload, and again when the proxy refuses its token (401) partway
+   * through a resumable upload: a token that expires during a long upload is renewed once and the
+   * upload goes on from the server's offset. What the function throws reaches the caller as it is.
+   */
   readonly token?: string | (() => string | Promise<string>);
   readonly onProgress?: (progress: UploadProgress) => void;
   readonly signal?: AbortSignal;

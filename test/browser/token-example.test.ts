@@ -179,6 +179,64 @@ it("a signed-in user's page fetches a token and uploads with it: multipart and t
   }
 });
 
+/**
+ * The second PATCH of a resumable upload reaches the proxy with a token that has expired, as a token
+ * does during a long upload: the proxy itself refuses it. `meanwhile` runs just before (a sign-out).
+ */
+async function expireTokenAtSecondPatch(page: Page, meanwhile: () => Promise<void> = () => Promise.resolve()): Promise<{ patchStatuses: number[]; tokenRequests: string[] }> {
+  const expired = ((await (await fetch(`${backend.origin}/expired/upload-token`, { method: 'POST' })).json()) as { token: string }).token;
+  let patches = 0;
+  await page.route(
+    (url) => url.origin === harness.url && url.pathname.startsWith('/v1/uploads/'),
+    async (route) => {
+      const request = route.request();
+      if (request.method() !== 'PATCH' || ++patches !== 2) return route.continue();
+      await meanwhile();
+      return route.continue({ headers: { ...request.headers(), authorization: `Bearer ${expired}` } });
+    },
+  );
+  const seen = { patchStatuses: [] as number[], tokenRequests: [] as string[] };
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/upload-token') seen.tokenRequests.push(request.url());
+  });
+  page.on('response', (response) => {
+    if (response.request().method() === 'PATCH') seen.patchStatuses.push(response.status());
+  });
+  return seen;
+}
+
+const resumableClip = { file: 'clip.mp4', name: 'clip.mp4', type: 'video/mp4', options: { resumableAboveBytes: CHUNK, chunkSize: CHUNK } };
+
+it('a token that expires between two PATCHes of a resumable upload is renewed from the backend once, and the upload goes on and lands once', async () => {
+  const { page } = await openPage();
+  await signIn(page, 'user-42');
+  const seen = await expireTokenAtSecondPatch(page);
+  const before = harness.standIn.assetsCreated();
+
+  const result = await run(page, resumableClip);
+
+  expect(result.error).toBeUndefined();
+  expect(seen.patchStatuses).toContain(401);
+  expect(seen.tokenRequests).toHaveLength(2);
+  expect(harness.standIn.assetsCreated()).toBe(before + 1);
+  const received = harness.standIn.received.filter((entry) => entry.route === 'assets').at(-1)!;
+  expect(received.sha256).toBe(sha256(clip));
+  expect(result.record!.id).toBe(received.assetId);
+});
+
+it("a renewal the backend refuses (the user signed out meanwhile) reaches the page as the backend's own refusal", async () => {
+  const { page } = await openPage();
+  await signIn(page, 'user-42');
+  const seen = await expireTokenAtSecondPatch(page, () => page.context().clearCookies());
+  const before = harness.standIn.assetsCreated();
+
+  const result = await run(page, resumableClip);
+
+  expect(result).toEqual({ tokenRefused: { status: 401, message: 'Sign in to upload.' } });
+  expect(seen.tokenRequests).toHaveLength(2);
+  expect(harness.standIn.assetsCreated()).toBe(before);
+});
+
 it('a signed-out page is refused by the backend, in its words, and sends nothing to the proxy', async () => {
   const { page, toProxy } = await openPage();
   const result = await run(page, { file: 'photo.png', name: 'photo.png', type: 'image/png' });

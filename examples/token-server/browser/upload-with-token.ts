@@ -26,11 +26,17 @@ export async function fetchUploadToken(tokenUrl = '/upload-token'): Promise<stri
 /**
  * One upload with a fresh token: fetched first, so a signed-out user hears it before any byte is
  * sent, then handed to the client, which sends it as `Authorization: Bearer` on every request of
- * the upload. The proxy's refusals (401 UNAUTHORIZED for a forged or expired token, 413, ...)
- * reject as the client's UploadError.
+ * the upload, and asks for a new one when the proxy refuses it partway through a long resumable
+ * upload (the token expired). The proxy's refusals (401 UNAUTHORIZED for a forged or expired token,
+ * 413, ...) reject as the client's UploadError; your backend's, as TokenRefused.
  */
 export async function uploadWithToken(file: File, options: Omit<UploadOptions, 'token'> & { readonly tokenUrl?: string }): Promise<AssetRecord> {
   const { tokenUrl, ...uploadOptions } = options;
-  const token = await fetchUploadToken(tokenUrl);
+  let first: string | undefined = await fetchUploadToken(tokenUrl);
+  const token = async (): Promise<string> => {
+    const fresh = first ?? (await fetchUploadToken(tokenUrl));
+    first = undefined;
+    return fresh;
+  };
   return upload(file, { ...uploadOptions, token });
 }
