@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { HeadBucketCommand, S3, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { type MetadataValue, S3Store } from '@tus/s3-store';
 import { ERRORS, type KvStore, type Upload } from '@tus/utils';
@@ -152,10 +152,9 @@ class S3BackingStore implements BackingStore {
     // The forward wants a stream at once; the object's body arrives after one request.
     const out = new PassThrough({ highWaterMark: SPOOL_BUFFER_BYTES });
     void this.tus.read(id).then(
-      (body) => {
-        body.once('error', (error) => out.destroy(error));
-        body.pipe(out);
-      },
+      // pipeline, not pipe: a reader gone before the body arrived (out already destroyed) ends the
+      // body's connection to S3 too, instead of leaving it paused and open.
+      (body) => pipeline(body, out, () => undefined),
       (error: unknown) => out.destroy(error instanceof Error ? error : new Error(String(error))),
     );
     return out;
