@@ -98,7 +98,8 @@ export function createDependencies(config: Config, overrides: Partial<AppDepende
           claims: leasedCompletionClaims(sharedState.leases('completionClaims')),
           logger,
         }),
-      async () => bucketStorage !== undefined || (await readdir(resumableDirectory).catch(() => [])).length > 0,
+      // Dot entries are the intake's own (.records): only an upload makes the store worth building at start.
+      async () => bucketStorage !== undefined || (await readdir(resumableDirectory).catch(() => [])).some((name) => !name.startsWith('.')),
     );
   return {
     logger,

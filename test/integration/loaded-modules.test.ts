@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -76,6 +76,13 @@ describe('what an idle replica loads', () => {
     const stored = await mkdtemp(join(dir, 'resumable-'));
     await writeFile(join(stored, '0123456789abcdef0123456789abcdef.json'), JSON.stringify({ id: '0123456789abcdef0123456789abcdef', size: 10, offset: 0, metadata: {} }));
     expect(await loadedAfterStart({ RESUMABLE_DIR: stored })).toEqual(['tus', 'tusIntake', 'v3']);
+  });
+
+  it('does not build it at start for a store that holds only completion records (.records, from uploads long forwarded)', async () => {
+    const recordsOnly = await mkdtemp(join(dir, 'resumable-'));
+    await mkdir(join(recordsOnly, '.records'));
+    await writeFile(join(recordsOnly, '.records', '0123456789abcdef0123456789abcdef.json'), '{}');
+    expect(await loadedAfterStart({ RESUMABLE_DIR: recordsOnly })).toEqual(['v3']);
   });
 
   it('leaves the token library out at start even with UPLOAD_TOKEN_SECRET, and the OpenAPI document until it is asked for', async () => {

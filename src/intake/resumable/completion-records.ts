@@ -41,12 +41,16 @@ export class CompletionRecords implements CompletionRecordStore {
     mkdirSync(this.#directory, { recursive: true, mode: 0o700 });
   }
 
+  /** No record (not finished yet) is undefined; a failed read is thrown, never taken for that. */
   async read(id: string): Promise<CompletionRecord | undefined> {
+    let text: string;
     try {
-      return JSON.parse(await readFile(this.#record(id), 'utf8')) as CompletionRecord;
-    } catch {
-      return undefined;
+      text = await readFile(this.#record(id), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
     }
+    return JSON.parse(text) as CompletionRecord;
   }
 
   /** Written to a temp file and renamed into place, so a reader never sees half a record. */

@@ -6,6 +6,7 @@ import { SPOOL_BUFFER_BYTES } from '../../upload/spool';
 import type { BackingStore, ResumableStorage } from './backing-store';
 import { s3CompletionRecords } from './s3-completion-records';
 import { objectsIn } from './s3-listing';
+import { absentIfNotFound, isNotFound } from './s3-not-found';
 
 /** Where RESUMABLE_STORE=s3 keeps uploads. Credentials are never named here: the SDK's default chain finds them. */
 export interface S3Location {
@@ -92,20 +93,23 @@ class S3TusStore extends S3Store {
     await this.client.deleteObjects({ Bucket: this.bucket, Delete: { Objects: [{ Key: id }, { Key: this.infoKey(id) }, { Key: this.partKey(id, true) }] } });
   }
 
-  /** The incomplete part (bytes held back until a whole part has arrived), or undefined when there is none. */
-  incompletePart(id: string): Promise<Readable | undefined> {
-    return this.getIncompletePart(id);
-  }
-
+  /**
+   * The upload's info, or undefined when it is not there. Any other failure (throttling, a 500, no
+   * permission) is thrown: an owner check must never read "no info" as "no owner".
+   */
   async storedInfo(id: string): Promise<Upload | undefined> {
-    return (await this.getMetadata(id).catch(() => undefined))?.file;
+    try {
+      return (await this.getMetadata(id)).file;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
-}
 
-/** S3's answers for a key or a multipart upload that is not there (RGW and others use NoSuchKey where AWS says NoSuchUpload). */
-function isNotFound(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return name === 'NoSuchKey' || name === 'NoSuchUpload' || name === 'NotFound';
+  /** The key of an upload's incomplete part (`<id>.part`), as the library names it. */
+  incompletePartKey(id: string): string {
+    return this.partKey(id, true);
+  }
 }
 
 /** A KvStore that keeps nothing: every replica reads the bucket's own info object. */
@@ -142,8 +146,8 @@ class S3BackingStore implements BackingStore {
    */
   async readHead(id: string, count: number): Promise<Buffer> {
     const range = `bytes=0-${count - 1}`;
-    const part = await this.#client.getObject({ Bucket: this.#bucket, Key: `${id}.part`, Range: range }).catch(() => undefined);
-    const whole = part ?? (await this.#client.getObject({ Bucket: this.#bucket, Key: id, Range: range }).catch(() => undefined));
+    const part = await this.#client.getObject({ Bucket: this.#bucket, Key: this.tus.incompletePartKey(id), Range: range }).catch(absentIfNotFound);
+    const whole = part ?? (await this.#client.getObject({ Bucket: this.#bucket, Key: id, Range: range }).catch(absentIfNotFound));
     if (whole?.Body === undefined) return Buffer.alloc(0);
     return Buffer.from(await whole.Body.transformToByteArray()).subarray(0, count);
   }

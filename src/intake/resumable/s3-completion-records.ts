@@ -1,5 +1,6 @@
 import type { S3 } from '@aws-sdk/client-s3';
 import type { CompletionRecord, CompletionRecordStore } from './completion-records';
+import { absentIfNotFound } from './s3-not-found';
 import { objectsIn } from './s3-listing';
 
 /** Records live under this prefix in the uploads' bucket, apart from @tus/s3-store's objects at the top level. */
@@ -17,12 +18,11 @@ export function s3CompletionRecords(client: S3, bucket: string): CompletionRecor
   const keyOf = (id: string): string => `${PREFIX}${id}.json`;
   return {
     async read(id) {
-      try {
-        const object = await client.getObject({ Bucket: bucket, Key: keyOf(id) });
-        return JSON.parse((await object.Body?.transformToString('utf8')) ?? '') as CompletionRecord;
-      } catch {
-        return undefined;
-      }
+      // No record is "not finished yet"; a failed read is thrown, never taken for that (a client told
+      // 404 for a finished upload would start it again and HeyGen would get it twice).
+      const object = await client.getObject({ Bucket: bucket, Key: keyOf(id) }).catch(absentIfNotFound);
+      if (object === undefined) return undefined;
+      return JSON.parse((await object.Body?.transformToString('utf8')) ?? '') as CompletionRecord;
     },
     async write(id, record) {
       await client.putObject({ Bucket: bucket, Key: keyOf(id), Body: JSON.stringify(record), ContentType: 'application/json' });
