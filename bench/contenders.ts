@@ -37,6 +37,8 @@ export interface Layout {
   readonly logDir: string;
   /** Set by --profile: every server runs under `node --cpu-prof` and writes its profile here on exit. */
   readonly profileDir?: string;
+  /** Set by --memory-profile: every server loads servers/memory-sampler.js and writes its peak's breakdown here. */
+  readonly memoryDir?: string;
   /** The node binary the servers under test run on (--node); the sink and the client stay on this one. */
   readonly serverNode: string;
 }
@@ -49,7 +51,13 @@ export interface Layout {
 function nodeArgs(layout: Layout, scenario: string, id: ContenderId): string[] {
   const profiler =
     layout.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${layout.profileDir}`, `--cpu-prof-name=${scenario}-${id}.cpuprofile`];
-  return ['--trace-gc', ...profiler];
+  const sampler = layout.memoryDir === undefined ? [] : ['--require', path.join(layout.buildDir, 'servers', 'memory-sampler.js')];
+  return ['--trace-gc', ...profiler, ...sampler];
+}
+
+/** Where the memory sampler writes, when the run samples memory (the sampler reads nothing else). */
+function samplerEnv(layout: Layout, scenario: string, id: ContenderId): Record<string, string> {
+  return layout.memoryDir === undefined ? {} : { MEMORY_SAMPLE_FILE: path.join(layout.memoryDir, `${scenario}-${id}.json`) };
 }
 
 /** Raised far above the bench sizes so that no limit of the project interferes with what is measured. */
@@ -149,7 +157,7 @@ export async function startContender(
       name: contender.id,
       command: layout.serverNode,
       args: [...nodeArgs(layout, scenario, contender.id), path.join(layout.buildDir, 'servers', script)],
-      env: { PORT: String(port), UPSTREAM_URL: upstream, UPSTREAM_BASE: base, UPSTREAM_API: api },
+      env: { PORT: String(port), UPSTREAM_URL: upstream, UPSTREAM_BASE: base, UPSTREAM_API: api, ...samplerEnv(layout, scenario, contender.id) },
       port,
       logFile,
     });
@@ -162,7 +170,7 @@ export async function startContender(
     name: contender.id,
     command: layout.serverNode,
     args: [...nodeArgs(layout, scenario, contender.id), ...startCommand(layout.project)],
-    env: { ...PROJECT_ENV, PORT: String(port), ...upstreamEnv, UPSTREAM_MODE: project.mode, ...extraEnv },
+    env: { ...PROJECT_ENV, PORT: String(port), ...upstreamEnv, UPSTREAM_MODE: project.mode, ...extraEnv, ...samplerEnv(layout, scenario, contender.id) },
     port,
     logFile,
   });

@@ -12,6 +12,8 @@ export interface Options {
   readonly build: boolean;
   /** Run every server under `node --cpu-prof` and summarise the profiles (bench/results/profiles/). */
   readonly profile: boolean;
+  /** Sample each server's memory and split its peak by kind (bench/results/memory/). */
+  readonly memoryProfile: boolean;
   /** A node binary for the servers under test, e.g. the container's Node 24; this one's when unset. */
   readonly node: string | undefined;
   /** The checkout whose dist/server.js is benchmarked; the repository itself unless --project. */
@@ -60,7 +62,7 @@ const SMOKE: Sizes = {
   settleMs: 300,
 };
 
-export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--contenders LIST] [--out FILE] [--no-build] [--profile] [--node BIN]
+export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCENARIO_IDS.join(',')}] [--contenders LIST] [--out FILE] [--no-build] [--profile] [--memory-profile] [--node BIN]
   --smoke      tiny sizes, one repetition; table to bench/results/smoke.md (never BENCHMARKS.md); the sink
                also checks every direct upload's bytes against its SHA-256
   --node BIN   run the servers under test (relays, tutorial, project) on this node binary, e.g. the
@@ -74,6 +76,8 @@ export const USAGE = `usage: npm run bench -- [--smoke] [--reps N] [--only ${SCE
   --no-build   do not run the project's build first (use the dist/ that is there)
   --profile    run each server under node --cpu-prof; profiles and a summary go to bench/results/profiles/
                (the profiler costs CPU: the run's numbers are then not comparable with a plain run)
+  --memory-profile  each server samples its own memory every 10 ms; what its peak is made of (file-backed
+               pages, V8's spaces, Buffers outside the heap) goes to bench/results/memory/summary.md
   --project DIR  benchmark the project checkout in DIR (e.g. another worktree) instead of this one`;
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -84,6 +88,7 @@ export function parseOptions(argv: readonly string[]): Options {
   let out: string | undefined;
   let build = true;
   let profile = false;
+  let memoryProfile = false;
   let node: string | undefined;
   let project: string | undefined;
   for (let i = 0; i < argv.length; i += 1) {
@@ -97,6 +102,7 @@ export function parseOptions(argv: readonly string[]): Options {
     if (arg === '--smoke') smoke = true;
     else if (arg === '--no-build') build = false;
     else if (arg === '--profile') profile = true;
+    else if (arg === '--memory-profile') memoryProfile = true;
     else if (arg === '--node') node = value();
     else if (arg === '--reps') {
       reps = Number(value());
@@ -116,5 +122,5 @@ export function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--help' || arg === '-h') throw new Error(USAGE);
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, contenders: lineup, out, build, profile, node, project, sizes: smoke ? SMOKE : FULL };
+  return { smoke, reps: reps ?? (smoke ? 1 : 5), only, contenders: lineup, out, build, profile, memoryProfile, node, project, sizes: smoke ? SMOKE : FULL };
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CONTENDER_IDS, type Contender, type Layout, contenders, labelFor, projectUnavailable, startContender, startSink } from './contenders';
 import { type Fixture, makePng, makeSizedVideo } from './fixtures';
+import { summariseMemory } from './memory-summary';
 import { summariseProfile } from './profile-summary';
 import { canMeasureMemory, cpuSeconds, currentRss, peakRss, resetPeakRss } from './proc-stats';
 import { type Options, parseOptions } from './options';
@@ -168,6 +169,13 @@ function countFullGcs(logFile: string, offset: number): number {
   }
 }
 
+/** One row per server: what its sampled peak was made of. */
+function writeMemorySummary(memoryDir: string): void {
+  const summary = path.join(memoryDir, 'summary.md');
+  fs.writeFileSync(summary, `# What each benchmarked server's memory peak is made of (MB = 10⁶ bytes)\n\n${summariseMemory(memoryDir)}\n`);
+  progress(`memory breakdown of each server's sampled peak in ${path.relative(ROOT, summary)}`);
+}
+
 /** One section per profile the servers wrote (a server killed before exiting writes none). */
 function writeProfileSummary(profileDir: string): void {
   const profiles = fs.readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile')).sort();
@@ -201,7 +209,12 @@ async function main(): Promise<number> {
     fs.rmSync(profileDir, { recursive: true, force: true });
     fs.mkdirSync(profileDir, { recursive: true });
   }
-  const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs'), profileDir, serverNode };
+  const memoryDir = options.memoryProfile ? path.join(ROOT, 'bench', 'results', 'memory') : undefined;
+  if (memoryDir !== undefined) {
+    fs.rmSync(memoryDir, { recursive: true, force: true });
+    fs.mkdirSync(memoryDir, { recursive: true });
+  }
+  const layout: Layout = { project, buildDir: __dirname, logDir: path.join(work, 'logs'), profileDir, memoryDir, serverNode };
   fs.mkdirSync(layout.logDir);
   const fixtures = makeFixtures(options, work);
   const lineup = contenders(unavailable).filter((contender) => options.contenders.includes(contender.id));
@@ -231,8 +244,8 @@ async function main(): Promise<number> {
   const changes = path.join(ROOT, 'bench', 'changes.md');
   const appendix = fs.existsSync(changes) ? fs.readFileSync(changes, 'utf8') : undefined;
   const report = renderReport(info, results, notes, appendix);
-  // A profiled run is slowed by the profiler, so like a partial run it never becomes BENCHMARKS.md.
-  const partial = options.only.length < SCENARIO_IDS.length || options.contenders.length < CONTENDER_IDS.length || options.profile;
+  // A profiled or sampled run carries what observes it, so like a partial run it never becomes BENCHMARKS.md.
+  const partial = options.only.length < SCENARIO_IDS.length || options.contenders.length < CONTENDER_IDS.length || options.profile || options.memoryProfile;
   const out = outputPath(options, partial);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, report);
@@ -241,6 +254,7 @@ async function main(): Promise<number> {
   process.stdout.write(report);
   progress(`table written to ${path.relative(ROOT, out)}`);
   if (profileDir !== undefined) writeProfileSummary(profileDir);
+  if (memoryDir !== undefined) writeMemorySummary(memoryDir);
 
   // Broken contenders or failed requests make the run fail; slow numbers never do (not a test).
   const broken = results.some((scenario) =>

@@ -1,3 +1,5 @@
+// First: the young generation is held at its starting size while the modules below load.
+import './ops/start-up-young-generation';
 import http from 'node:http';
 import { createApp } from './app';
 import { type Config, ConfigError, loadConfig, readEnvironment } from './config';
