@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Secret } from '../../secret';
 import type { UpstreamAsset } from '../asset-record';
@@ -53,7 +53,10 @@ export function createV3Upstream(options: V3UpstreamOptions): Upstream {
   });
 
   async function multipart(upload: UpstreamUpload): Promise<UpstreamAsset> {
-    const boundary = `----heygen-upload-proxy-${randomBytes(12).toString('hex')}`;
+    // randomUUID draws on a cache Node refills every 128 calls; randomBytes made a getrandom call per
+    // upload (1.4% of a small upload's CPU in the v3-small profile). 122 random bits are plenty for a
+    // boundary that must not occur in the file.
+    const boundary = `----heygen-upload-proxy-${randomUUID()}`;
     const preamble = Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; ${filenameParameter(upload.filename)}\r\n` +
         `Content-Type: ${upload.mediaType}\r\n\r\n`,
