@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { createIdempotencyStore } from '../../src/http/idempotency/create-idempotency-store';
 import {
   IDEMPOTENCY_COMPLETED_TTL_MS as COMPLETED_TTL_MS,
@@ -22,6 +23,16 @@ describe('idempotency in this process (memory leases and records)', () => {
     }
     expect((await store.reserve('c', 'one')).state).toBe('reserved');
     expect((await store.reserve('c', 'three')).state).toBe('completed');
+  });
+
+  it('holds no memory for records it does not have: an idle replica pays nothing for its bound', () => {
+    // In a process where other work may collect garbage meanwhile, a collection can only shrink the
+    // difference; a store that set its bound aside up front (lru-cache's `max`) adds about 1.6 MB.
+    const before = getHeapStatistics().used_heap_size;
+    const store = new MemoryCompletedRecords();
+    const grown = getHeapStatistics().used_heap_size - before;
+    expect(store).toBeDefined();
+    expect(grown).toBeLessThan(200_000);
   });
 
   it('expires in-flight markers after seconds and completed records after a day', async () => {

@@ -12,9 +12,21 @@ export const IDEMPOTENCY_MEMORY_MAX_ENTRIES = 50_000;
 export class MemoryCompletedRecords implements CompletedRecords {
   readonly #records: LRUCache<string, StoredResponse>;
 
-  /** `now` is the clock records expire by; tests pass their own rather than wait a day. */
+  /**
+   * `now` is the clock records expire by; tests pass their own rather than wait a day.
+   *
+   * Bounded by `maxSize` with every record counting 1, not by `max`: lru-cache allocates its arrays
+   * for `max` entries up front (about 1.6 MB of heap for 50,000, held by every idle replica whether
+   * or not a client ever sends a key); with `maxSize` they grow with the records. The bound is the same.
+   */
   constructor(maxEntries = IDEMPOTENCY_MEMORY_MAX_ENTRIES, now: () => number = () => performance.now()) {
-    this.#records = new LRUCache<string, StoredResponse>({ max: maxEntries, ttl: IDEMPOTENCY_COMPLETED_TTL_MS, ttlResolution: 0, perf: { now } });
+    this.#records = new LRUCache<string, StoredResponse>({
+      maxSize: maxEntries,
+      sizeCalculation: () => 1,
+      ttl: IDEMPOTENCY_COMPLETED_TTL_MS,
+      ttlResolution: 0,
+      perf: { now },
+    });
   }
 
   get(name: string): Promise<StoredResponse | undefined> {
