@@ -2,7 +2,8 @@
  * Loaded into a benchmarked server with `node --require` when the run is `--memory-profile`: what its
  * resident memory is made of at its highest. Every 10 ms it reads VmRSS and, when that is a new
  * maximum, writes the breakdown to MEMORY_SAMPLE_FILE (overwritten: the file always holds the peak so
- * far, even if the process is killed). The split: file-backed pages (the node binary and the shared
+ * far, even if the process is killed). It is the highest over the process's life, where the harness
+ * resets its peak before each repetition, so it can sit a little above the table's figure. The split: file-backed pages (the node binary and the shared
  * libraries, as far as the code that ran has touched them), anonymous pages, and within those V8's
  * heap spaces and the ArrayBuffers (Buffers) V8 holds outside its heap until a collection frees them.
  */
@@ -32,7 +33,10 @@ if (target !== undefined) {
       anon: statusKb(status, 'RssAnon') * 1024,
       newSpace: (spaces.new_space ?? 0) + (spaces.new_large_object_space ?? 0),
       oldSpace: spaces.old_space ?? 0,
-      otherHeap: (spaces.code_space ?? 0) + (spaces.large_object_space ?? 0) + (spaces.code_large_object_space ?? 0) + (spaces.read_only_space ?? 0),
+      // Every other space, by whatever name this V8 has (Node 22 and 24 add trusted and shared ones).
+      otherHeap: Object.entries(spaces)
+        .filter(([name]) => !['new_space', 'new_large_object_space', 'old_space'].includes(name))
+        .reduce((sum, [, bytes]) => sum + bytes, 0),
       arrayBuffers,
       external,
     };

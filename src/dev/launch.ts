@@ -1,3 +1,5 @@
+// First: the young generation is held at its starting size while the modules below load (as in server.ts).
+import '../ops/start-up-young-generation';
 import { ConfigError, loadConfig, readEnvironment } from '../config';
 import { PortInUseError } from '../listen';
 import { startServer } from '../server';
